@@ -1,0 +1,54 @@
+/*
+ * config: the command line, parsed and validated completely before the
+ * daemon touches a socket.  Pure: no I/O, no exit().
+ */
+#ifndef ECHOD_CONFIG_H
+#define ECHOD_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "echod/listen_spec.h"
+#include "echod/log.h"
+
+#define CONFIG_MAX_LISTEN	32
+
+#define CONFIG_MAX_CONNS_MAX	10000000ULL
+#define CONFIG_IDLE_MAX		604800ULL	/* a week */
+#define CONFIG_BUFFER_MIN	1024ULL
+#define CONFIG_BUFFER_MAX	(1ULL << 30)
+#define CONFIG_BUFFER_DEFAULT	(256U << 10)
+#define CONFIG_BACKLOG_MAX	65535ULL
+#define CONFIG_BACKLOG_DEFAULT	1024
+#define CONFIG_DRAIN_MAX	3600ULL
+#define CONFIG_DRAIN_DEFAULT	10
+
+enum config_action {
+	CONFIG_RUN,
+	CONFIG_HELP,
+	CONFIG_VERSION,
+};
+
+struct config {
+	enum config_action	action;
+	struct listen_spec	listen[CONFIG_MAX_LISTEN];
+	size_t			nlisten;	/* 0: the default address */
+	uint64_t		max_conns;	/* 0: derive from fd limit */
+	unsigned		idle_timeout;	/* seconds, 0: off */
+	size_t			buffer_limit;	/* bytes held per client */
+	int			backlog;
+	unsigned		drain_timeout;	/* seconds */
+	enum log_level		log_level;
+};
+
+/*
+ * Fill *CFG from ARGV.  Returns 0, or a sysexits.h code (EX_USAGE) with a
+ * one-line message in ERR naming the bad value and the fix.
+ */
+int		 config_parse(struct config *cfg, int argc, char **argv,
+		    char *err, size_t errlen);
+
+/* The --help text. */
+const char	*config_usage(void);
+
+#endif

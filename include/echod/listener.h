@@ -1,0 +1,29 @@
+/*
+ * listener: the sockets echod accepts on.  Opened at start-up (every error
+ * explained, see listen_error.h), paused and resumed by the limits, closed
+ * at shutdown (removing the Unix socket files echod created).
+ */
+#ifndef ECHOD_LISTENER_H
+#define ECHOD_LISTENER_H
+
+#include <stddef.h>
+
+struct echod;
+
+/*
+ * Open every listener of ED->cfg.  Returns 0, or a sysexits code with a
+ * one-line message in ERR; on failure nothing stays open or on disk.
+ */
+int	listener_open_all(struct echod *ed, char *err, size_t errlen);
+
+/* Log each listener's real address ("listening on 127.0.0.1:41234"). */
+void	listener_log_all(const struct echod *ed);
+
+/* Stop and free every listener; unlink the socket files we created. */
+void	listener_close_all(struct echod *ed);
+
+/* Add or clear a pause reason (ECHOD_PAUSE_*). */
+void	listener_pause(struct echod *ed, unsigned reason);
+void	listener_resume(struct echod *ed, unsigned reason);
+
+#endif

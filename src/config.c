@@ -1,0 +1,209 @@
+/*
+ * config.c: the command line → a validated struct config.  Every error is
+ * one line naming the bad value and the fix; nothing is half-applied.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "echod/config.h"
+#include "echod/numparse.h"
+
+enum {
+	OPT_LISTEN = 256,
+	OPT_MAX_CONNS,
+	OPT_IDLE_TIMEOUT,
+	OPT_BUFFER_LIMIT,
+	OPT_BACKLOG,
+	OPT_DRAIN_TIMEOUT,
+	OPT_LOG_LEVEL,
+};
+
+static const struct option long_options[] = {
+	{ "listen",		required_argument, NULL, OPT_LISTEN },
+	{ "max-conns",		required_argument, NULL, OPT_MAX_CONNS },
+	{ "idle-timeout",	required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "buffer-limit",	required_argument, NULL, OPT_BUFFER_LIMIT },
+	{ "backlog",		required_argument, NULL, OPT_BACKLOG },
+	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "version",		no_argument,	   NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_text[] =
+"usage: echod [--listen SPEC]... [--max-conns N] [--idle-timeout SECONDS]\n"
+"             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
+"             [--log-level error|warn|info|debug] [--help] [--version]\n"
+"\n"
+"An RFC 862 echo server: every byte a client sends comes back to it.\n"
+"\n"
+"  --listen SPEC          where to listen; may repeat (default: localhost:7777)\n"
+"                         SPEC is PORT (on localhost), HOST:PORT, [IPV6]:PORT,\n"
+"                         unix:PATH or unix:@ABSTRACT; port 0 = kernel picks\n"
+"  --max-conns N          most open connections; more wait in the backlog\n"
+"                         (default: the open-file limit less a reserve)\n"
+"  --idle-timeout SECONDS close a connection idle that long (default 0: never)\n"
+"  --buffer-limit BYTES   most bytes held for one client that does not read;\n"
+"                         K, M, G suffixes allowed (default 256K)\n"
+"  --backlog N            listen(2) backlog (default 1024)\n"
+"  --drain-timeout SECONDS on SIGTERM/SIGINT, how long open connections may\n"
+"                         finish before they are closed (default 10)\n"
+"  --log-level LEVEL      error, warn, info or debug (default info)\n"
+"  -h, --help             print this help and exit\n"
+"  -V, --version          print the version and exit\n"
+"\n"
+"Exit codes: 0 ok, 64 usage, 68 unknown host, 69 address in use,\n"
+"71 other OS error, 73 cannot create socket file, 77 permission denied.\n"
+"See echod(8).\n";
+
+const char *
+config_usage(void)
+{
+	return usage_text;
+}
+
+static void
+config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->action = CONFIG_RUN;
+	cfg->buffer_limit = CONFIG_BUFFER_DEFAULT;
+	cfg->backlog = CONFIG_BACKLOG_DEFAULT;
+	cfg->drain_timeout = CONFIG_DRAIN_DEFAULT;
+	cfg->log_level = LOG_LEVEL_INFO;
+}
+
+/* Parse a whole number for option NAME, or explain the valid range. */
+static int
+parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
+    uint64_t *out, char *err, size_t errlen)
+{
+	const char *why;
+
+	if (num_parse_u64(arg, min, max, out, &why) == 0)
+		return 0;
+	snprintf(err, errlen, "--%s '%s' %s; give a whole number from %llu "
+	    "to %llu", name, arg, why, (unsigned long long)min,
+	    (unsigned long long)max);
+	return -1;
+}
+
+static int
+parse_option(struct config *cfg, int opt, const char *arg, char *err,
+    size_t errlen)
+{
+	uint64_t v;
+	const char *why;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		if (cfg->nlisten == CONFIG_MAX_LISTEN) {
+			snprintf(err, errlen, "--listen '%s': at most %d "
+			    "listeners are allowed", arg, CONFIG_MAX_LISTEN);
+			return -1;
+		}
+		return listen_spec_parse(arg, &cfg->listen[cfg->nlisten++],
+		    err, errlen);
+	case OPT_MAX_CONNS:
+		return parse_number("max-conns", arg, 1, CONFIG_MAX_CONNS_MAX,
+		    &cfg->max_conns, err, errlen);
+	case OPT_IDLE_TIMEOUT:
+		if (parse_number("idle-timeout", arg, 0, CONFIG_IDLE_MAX, &v,
+		    err, errlen) == -1)
+			return -1;
+		cfg->idle_timeout = (unsigned)v;
+		return 0;
+	case OPT_BUFFER_LIMIT:
+		if (num_parse_size(arg, CONFIG_BUFFER_MIN, CONFIG_BUFFER_MAX,
+		    &v, &why) == -1) {
+			snprintf(err, errlen, "--buffer-limit '%s' %s; give "
+			    "bytes from 1K to 1G, e.g. 256K", arg, why);
+			return -1;
+		}
+		cfg->buffer_limit = (size_t)v;
+		return 0;
+	case OPT_BACKLOG:
+		if (parse_number("backlog", arg, 1, CONFIG_BACKLOG_MAX, &v,
+		    err, errlen) == -1)
+			return -1;
+		cfg->backlog = (int)v;
+		return 0;
+	case OPT_DRAIN_TIMEOUT:
+		if (parse_number("drain-timeout", arg, 0, CONFIG_DRAIN_MAX, &v,
+		    err, errlen) == -1)
+			return -1;
+		cfg->drain_timeout = (unsigned)v;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_level_parse(arg, &cfg->log_level) == -1) {
+			snprintf(err, errlen, "--log-level '%s' is not a level; "
+			    "use error, warn, info or debug", arg);
+			return -1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* getopt_long() found something it did not like; say what, in one line. */
+static void
+explain_getopt_error(int opt, int argc, char **argv, char *err, size_t errlen)
+{
+	const char *word = (optind > 0 && optind <= argc) ?
+	    argv[optind - 1] : "?";
+
+	if (opt == ':')
+		snprintf(err, errlen, "option '%s' needs a value; see "
+		    "echod --help", word);
+	else if (optopt != 0 && strncmp(word, "--", 2) != 0)
+		snprintf(err, errlen, "unknown option '-%c'; see echod --help",
+		    optopt);
+	else
+		snprintf(err, errlen, "unknown or ambiguous option '%s'; see "
+		    "echod --help", word);
+}
+
+int
+config_parse(struct config *cfg, int argc, char **argv, char *err,
+    size_t errlen)
+{
+	int opt;
+
+	config_defaults(cfg);
+	optind = 0;		/* glibc: full re-initialisation */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:hV", long_options,
+	    NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			cfg->action = CONFIG_HELP;
+			break;
+		case 'V':
+			cfg->action = CONFIG_VERSION;
+			break;
+		case '?':
+		case ':':
+			explain_getopt_error(opt, argc, argv, err, errlen);
+			return EX_USAGE;
+		default:
+			if (parse_option(cfg, opt, optarg, err, errlen) == -1)
+				return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'; addresses go "
+		    "after --listen, e.g. echod --listen %s", argv[optind],
+		    argv[optind]);
+		return EX_USAGE;
+	}
+	if (cfg->nlisten == 0) {
+		cfg->listen[0].kind = LISTEN_INET;
+		strcpy(cfg->listen[0].host, LISTEN_DEFAULT_HOST);
+		cfg->listen[0].port = LISTEN_DEFAULT_PORT;
+		cfg->nlisten = 1;
+	}
+	return 0;
+}

@@ -1,0 +1,194 @@
+/*
+ * conn.c: one client, one bufferevent, and the echo itself.
+ *
+ * The read callback moves the input chains to the output (no copy).  If a
+ * client sends faster than it reads, its output grows to --buffer-limit;
+ * then we stop reading from it (the kernel's window pushes back on the
+ * client) until the output drains to half the limit (le-proxy's pattern;
+ * libevent's read high-water mark is not reliable, see LIBEVENT-NOTES).
+ *
+ * At EOF we keep the connection until everything pending is written, so a
+ * client that half-closes gets all of its bytes back.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "echod/addr.h"
+#include "echod/conn.h"
+#include "echod/echod.h"
+#include "echod/log.h"
+
+#define CONN_PAUSED	0x1	/* reading stopped: output at the limit */
+#define CONN_EOF	0x2	/* client sent FIN: flush, then close */
+
+struct conn {
+	LIST_ENTRY(conn)	 entry;
+	struct echod		*ed;
+	struct bufferevent	*bev;
+	uint64_t		 id;
+	unsigned		 flags;
+};
+
+static void	conn_read_cb(struct bufferevent *, void *);
+static void	conn_write_cb(struct bufferevent *, void *);
+static void	conn_event_cb(struct bufferevent *, short, void *);
+
+static void
+conn_close(struct conn *c, const char *why)
+{
+	struct echod *ed = c->ed;
+
+	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
+	    why);
+	LIST_REMOVE(c, entry);
+	bufferevent_free(c->bev);
+	free(c);
+	ed->nconns--;
+	server_conn_gone(ed);
+}
+
+void
+conn_close_all(struct echod *ed, const char *why)
+{
+	while (!LIST_EMPTY(&ed->conns))
+		conn_close(LIST_FIRST(&ed->conns), why);
+}
+
+/* Call conn_write_cb once the output has drained to LOW bytes. */
+static void
+conn_wait_output(struct conn *c, size_t low)
+{
+	bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
+	    c);
+}
+
+static void
+conn_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *out = bufferevent_get_output(bev);
+	size_t limit = c->ed->cfg->buffer_limit;
+
+	evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	if (evbuffer_get_length(out) >= limit) {
+		bufferevent_disable(bev, EV_READ);
+		c->flags |= CONN_PAUSED;
+		conn_wait_output(c, limit / 2);
+	}
+}
+
+static void
+conn_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->flags & CONN_EOF) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_close(c, "client closed, all echoed");
+		return;
+	}
+	if (c->flags & CONN_PAUSED) {
+		c->flags &= ~CONN_PAUSED;
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
+		bufferevent_enable(bev, EV_READ);
+	}
+}
+
+static void
+conn_eof(struct conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	c->flags = (c->flags & ~CONN_PAUSED) | CONN_EOF;
+	bufferevent_disable(c->bev, EV_READ);
+	evbuffer_add_buffer(out, bufferevent_get_input(c->bev));
+	if (evbuffer_get_length(out) == 0)
+		conn_close(c, "client closed");
+	else
+		conn_wait_output(c, 0);
+}
+
+static void
+conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		conn_eof(c);
+		return;
+	}
+	if (what & BEV_EVENT_ERROR) {
+		conn_close(c, evutil_socket_error_to_string(
+		    EVUTIL_SOCKET_ERROR()));
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		/*
+		 * The read timer does not see output: a client still taking
+		 * its echo is not idle.  The write timer covers that side.
+		 */
+		if ((what & BEV_EVENT_READING) &&
+		    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
+			bufferevent_enable(bev, EV_READ);
+			return;
+		}
+		conn_close(c, "idle timeout");
+	}
+}
+
+static void
+conn_log_open(struct conn *c, const struct sockaddr *peer, socklen_t len)
+{
+	char name[ADDR_STRLEN];
+
+	if (!log_enabled(LOG_LEVEL_DEBUG))
+		return;
+	addr_format(peer, len, name, sizeof(name));
+	log_debug("connection %llu from %s opened (%llu open)",
+	    (unsigned long long)c->id, name,
+	    (unsigned long long)c->ed->nconns);
+}
+
+int
+conn_new(struct echod *ed, int fd, const struct sockaddr *peer,
+    socklen_t peerlen)
+{
+	struct conn *c;
+	int on = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("dropping a new connection: out of memory");
+		close(fd);
+		return -1;
+	}
+	c->bev = bufferevent_socket_new(ed->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		log_warnx("dropping a new connection: out of memory");
+		free(c);
+		close(fd);
+		return -1;
+	}
+	/* Echoes are small and answer a request: never wait for Nagle. */
+	if (peer->sa_family != AF_UNIX)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->ed = ed;
+	c->id = ++ed->accepted;
+	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	if (ed->idle_tv != NULL)
+		bufferevent_set_timeouts(c->bev, ed->idle_tv, ed->idle_tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	LIST_INSERT_HEAD(&ed->conns, c, entry);
+	ed->nconns++;
+	conn_log_open(c, peer, peerlen);
+	return 0;
+}

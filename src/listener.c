@@ -1,0 +1,436 @@
+/*
+ * listener.c: bind the sockets of every --listen, hand accepted clients to
+ * conn.c, and stop accepting while a limit says so.
+ *
+ * We create, bind and listen() on each socket ourselves (so every errno can
+ * be explained), then wrap it in an evconnlistener with backlog 0 ("already
+ * listening").  accept() failures such as EMFILE leave the listener enabled
+ * in libevent and would wake us in a busy loop; we pause and retry from a
+ * timer instead.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "echod/addr.h"
+#include "echod/conn.h"
+#include "echod/echod.h"
+#include "echod/listen_error.h"
+#include "echod/listener.h"
+#include "echod/log.h"
+
+#define RESOLVE_MAX		16
+#define ACCEPT_RETRY_MSEC	100
+
+struct listener {
+	struct evconnlistener	*evl;
+	char			 name[ADDR_STRLEN];
+	char			 path[LISTEN_PATH_MAX];	/* ours to unlink */
+	dev_t			 dev;
+	ino_t			 ino;
+};
+
+struct addr_set {
+	struct sockaddr_storage	addr[RESOLVE_MAX];
+	socklen_t		len[RESOLVE_MAX];
+	size_t			n;
+	int			soft;	/* an unavailable family is skipped */
+};
+
+static void
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct echod *ed = arg;
+
+	(void)evl;
+	if (ed->fds_short) {
+		log_info("accepting new connections again");
+		ed->fds_short = 0;
+	}
+	if (conn_new(ed, fd, sa, (socklen_t)socklen) == -1)
+		return;
+	if (ed->nconns < ed->max_conns)
+		return;
+	if (!ed->full_logged)
+		log_warnx("reached --max-conns %llu: new clients wait in the "
+		    "backlog until a connection closes (logged once)",
+		    (unsigned long long)ed->max_conns);
+	ed->full_logged = 1;
+	listener_pause(ed, ECHOD_PAUSE_FULL);
+}
+
+static void
+accept_error_cb(struct evconnlistener *evl, void *arg)
+{
+	struct echod *ed = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+	struct timeval tv = { 0, ACCEPT_RETRY_MSEC * 1000 };
+
+	(void)evl;
+	if (!ed->fds_short)
+		log_warnx("cannot accept new connections: %s (%llu open); "
+		    "retrying every %d ms until it succeeds; raise 'ulimit -n' "
+		    "or lower --max-conns", strerror(err),
+		    (unsigned long long)ed->nconns, ACCEPT_RETRY_MSEC);
+	ed->fds_short = 1;
+	listener_pause(ed, ECHOD_PAUSE_FDS);
+	evtimer_add(ed->resume_ev, &tv);
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listener_resume(arg, ECHOD_PAUSE_FDS);
+}
+
+static void
+set_enabled(struct echod *ed, int on)
+{
+	size_t i;
+
+	for (i = 0; i < ed->nlisteners; i++) {
+		if (on)
+			evconnlistener_enable(ed->listeners[i].evl);
+		else
+			evconnlistener_disable(ed->listeners[i].evl);
+	}
+}
+
+void
+listener_pause(struct echod *ed, unsigned reason)
+{
+	unsigned was = ed->pause;
+
+	ed->pause |= reason;
+	if (was == 0)
+		set_enabled(ed, 0);
+}
+
+void
+listener_resume(struct echod *ed, unsigned reason)
+{
+	if ((ed->pause & reason) == 0)
+		return;
+	ed->pause &= ~reason;
+	if (ed->pause == 0)
+		set_enabled(ed, 1);
+}
+
+/* socket + bind + listen; returns 0 and *FDP, or an errno. */
+static int
+bind_socket(const struct sockaddr *sa, socklen_t len, int backlog, int *fdp)
+{
+	int fd, on = 1, err;
+
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1)
+		return errno;
+	if (sa->sa_family != AF_UNIX &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
+		goto fail;
+	/* Let [::]:P and 0.0.0.0:P be two listeners, as on every BSD. */
+	if (sa->sa_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
+		goto fail;
+	if (bind(fd, sa, len) == -1 || listen(fd, backlog) == -1)
+		goto fail;
+	*fdp = fd;
+	return 0;
+fail:
+	err = errno;
+	close(fd);
+	return err;
+}
+
+/* Wrap a listening FD in an evconnlistener and keep it. */
+static int
+listener_add(struct echod *ed, int fd, const char *path, char *err,
+    size_t errlen)
+{
+	struct listener *l, *grown;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct stat st;
+
+	grown = reallocarray(ed->listeners, ed->nlisteners + 1, sizeof(*l));
+	if (grown == NULL) {
+		close(fd);
+		snprintf(err, errlen, "out of memory opening listeners");
+		return EX_OSERR;
+	}
+	ed->listeners = grown;
+	l = &ed->listeners[ed->nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->evl = evconnlistener_new(ed->base, accept_cb, ed,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+	if (l->evl == NULL) {
+		close(fd);
+		snprintf(err, errlen, "cannot set up a listener: %s",
+		    strerror(errno));
+		return EX_OSERR;
+	}
+	evconnlistener_set_error_cb(l->evl, accept_error_cb);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		addr_format((struct sockaddr *)&ss, sslen, l->name,
+		    sizeof(l->name));
+	if (path != NULL && stat(path, &st) == 0) {
+		snprintf(l->path, sizeof(l->path), "%s", path);
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
+	ed->nlisteners++;
+	return 0;
+}
+
+static void
+set_port(struct sockaddr_storage *ss, unsigned port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+}
+
+static void
+addr_set_push(struct addr_set *set, const void *sa, socklen_t len)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		if (set->len[i] == len && memcmp(&set->addr[i], sa, len) == 0)
+			return;
+	if (set->n == RESOLVE_MAX)
+		return;
+	memcpy(&set->addr[set->n], sa, len);
+	set->len[set->n++] = len;
+}
+
+/* "localhost" is both loopbacks, whatever /etc/hosts says (RFC 6761). */
+static void
+resolve_localhost(struct addr_set *set)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin6.sin6_addr = in6addr_loopback;
+	addr_set_push(set, &sin, sizeof(sin));
+	addr_set_push(set, &sin6, sizeof(sin6));
+	set->soft = 1;
+}
+
+static int
+resolve(const struct listen_spec *spec, const char *where,
+    struct addr_set *set, char *err, size_t errlen)
+{
+	struct addrinfo hints, *res, *ai;
+	int rc;
+
+	memset(set, 0, sizeof(*set));
+	if (strcmp(spec->host, "localhost") == 0) {
+		resolve_localhost(set);
+		return 0;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	/* "999.1.2.3" is a bad address, not a name to ask DNS about. */
+	if (listen_host_is_dotted(spec->host) || strchr(spec->host, ':'))
+		hints.ai_flags |= AI_NUMERICHOST;
+	if ((rc = getaddrinfo(spec->host, NULL, &hints, &res)) != 0)
+		return listen_error_resolve(rc, spec->host, where, err, errlen);
+	for (ai = res; ai != NULL; ai = ai->ai_next)
+		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
+			addr_set_push(set, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(res);
+	set->soft = set->n > 1;
+	return 0;
+}
+
+static int
+open_inet(struct echod *ed, const struct listen_spec *spec, char *err,
+    size_t errlen)
+{
+	struct addr_set set;
+	char where[ADDR_STRLEN];
+	unsigned port = spec->port;
+	size_t i, opened = 0;
+	int rc, fd, errnum = 0;
+
+	listen_spec_format(spec, where, sizeof(where));
+	if ((rc = resolve(spec, where, &set, err, errlen)) != 0)
+		return rc;
+	for (i = 0; i < set.n; i++) {
+		struct sockaddr *sa = (struct sockaddr *)&set.addr[i];
+
+		/* Port 0 on several addresses: one port for all of them. */
+		set_port(&set.addr[i], port);
+		addr_format(sa, set.len[i], where, sizeof(where));
+		errnum = bind_socket(sa, set.len[i], ed->cfg->backlog, &fd);
+		if (errnum == 0) {
+			if ((rc = listener_add(ed, fd, NULL, err, errlen)) != 0)
+				return rc;
+			if (port == 0) {
+				struct sockaddr_storage ss;
+				socklen_t sl = sizeof(ss);
+				if (getsockname(fd, (void *)&ss, &sl) == 0)
+					port = addr_port((void *)&ss);
+			}
+			opened++;
+			continue;
+		}
+		if (set.soft && (errnum == EADDRNOTAVAIL ||
+		    errnum == EAFNOSUPPORT)) {
+			log_warnx("not listening on %s: %s (this host has no "
+			    "such address)", where, strerror(errnum));
+			continue;
+		}
+		return listen_error_explain(errnum, where, port, err, errlen);
+	}
+	if (opened == 0)
+		return listen_error_explain(errnum, where, port, err, errlen);
+	return 0;
+}
+
+/*
+ * A socket file left by a dead process is replaced; one with a live
+ * listener behind it is not stolen.  Anything else at PATH is not ours.
+ */
+static int
+unix_clear_stale(const char *path, const struct sockaddr_un *sun,
+    socklen_t len, const char *where, char *err, size_t errlen)
+{
+	struct stat st;
+	int probe, rc, errnum;
+
+	if (lstat(path, &st) == -1)
+		return errno == ENOENT ? 0 :
+		    listen_error_explain(errno, where, 0, err, errlen);
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "cannot listen on %s: the file exists "
+		    "and is not a socket; remove it or choose another path",
+		    where);
+		return EX_CANTCREAT;
+	}
+	probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe == -1)
+		return listen_error_explain(errno, where, 0, err, errlen);
+	rc = connect(probe, (const struct sockaddr *)sun, len);
+	errnum = errno;
+	close(probe);
+	if (rc == 0 || errnum == EAGAIN || errnum == EPROTOTYPE)
+		return listen_error_explain(EADDRINUSE, where, 0, err, errlen);
+	if (errnum != ECONNREFUSED)
+		return listen_error_explain(errnum, where, 0, err, errlen);
+	if (unlink(path) == -1)
+		return listen_error_explain(errno, where, 0, err, errlen);
+	log_info("removed stale socket file %s (nobody was listening)", path);
+	return 0;
+}
+
+static int
+open_unix(struct echod *ed, const struct listen_spec *spec, char *err,
+    size_t errlen)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t plen = strlen(spec->path);
+	socklen_t len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    plen);
+	int abstract = spec->path[0] == '@';
+	char where[ADDR_STRLEN];
+	int rc, fd, errnum;
+
+	listen_spec_format(spec, where, sizeof(where));
+	memcpy(sun.sun_path, spec->path, plen);
+	if (abstract)
+		sun.sun_path[0] = '\0';
+	else {
+		len++;		/* count the NUL, as the kernel reports it */
+		rc = unix_clear_stale(spec->path, &sun, len, where, err,
+		    errlen);
+		if (rc != 0)
+			return rc;
+	}
+	errnum = bind_socket((struct sockaddr *)&sun, len, ed->cfg->backlog,
+	    &fd);
+	if (errnum != 0)
+		return listen_error_explain(errnum, where, 0, err, errlen);
+	return listener_add(ed, fd, abstract ? NULL : spec->path, err, errlen);
+}
+
+int
+listener_open_all(struct echod *ed, char *err, size_t errlen)
+{
+	const struct config *cfg = ed->cfg;
+	size_t i;
+	int rc;
+
+	ed->resume_ev = evtimer_new(ed->base, resume_cb, ed);
+	if (ed->resume_ev == NULL) {
+		snprintf(err, errlen, "cannot create a timer: out of memory");
+		return EX_OSERR;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (cfg->listen[i].kind == LISTEN_UNIX)
+			rc = open_unix(ed, &cfg->listen[i], err, errlen);
+		else
+			rc = open_inet(ed, &cfg->listen[i], err, errlen);
+		if (rc != 0) {
+			listener_close_all(ed);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+void
+listener_log_all(const struct echod *ed)
+{
+	size_t i;
+
+	for (i = 0; i < ed->nlisteners; i++)
+		log_info("listening on %s", ed->listeners[i].name);
+}
+
+void
+listener_close_all(struct echod *ed)
+{
+	struct listener *l;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < ed->nlisteners; i++) {
+		l = &ed->listeners[i];
+		evconnlistener_free(l->evl);
+		/* Unlink only the file we made, not a successor's. */
+		if (l->path[0] != '\0' && lstat(l->path, &st) == 0 &&
+		    st.st_dev == l->dev && st.st_ino == l->ino)
+			unlink(l->path);
+	}
+	free(ed->listeners);
+	ed->listeners = NULL;
+	ed->nlisteners = 0;
+	if (ed->resume_ev != NULL) {
+		event_free(ed->resume_ev);
+		ed->resume_ev = NULL;
+	}
+}

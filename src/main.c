@@ -1,0 +1,99 @@
+/*
+ * main.c: parse the command line, open the listeners, serve until a signal.
+ * The only place echod decides its exit code.
+ */
+#include <sys/resource.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <event2/event.h>
+
+#include "echod/config.h"
+#include "echod/echod.h"
+#include "echod/limits.h"
+#include "echod/listener.h"
+#include "echod/log.h"
+#include "version.h"
+
+/* Raise the soft open-file limit to the hard one; return what we have. */
+static uint64_t
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the open-file limit to %llu",
+			    (unsigned long long)want);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
+}
+
+static uint64_t
+choose_max_conns(const struct config *cfg)
+{
+	uint64_t nofile = raise_nofile();
+	uint64_t fit = limits_max_conns_for_nofile(nofile, cfg->nlisten);
+
+	if (cfg->max_conns == 0)
+		return fit;
+	if (cfg->max_conns > fit)
+		log_warnx("--max-conns %llu is more than the open-file limit "
+		    "(%llu) allows; when descriptors run out echod pauses "
+		    "accepting (raise 'ulimit -n' or LimitNOFILE=)",
+		    (unsigned long long)cfg->max_conns,
+		    (unsigned long long)nofile);
+	return cfg->max_conns;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct config cfg;	/* large: keep it off the stack */
+	struct echod ed;
+	char err[512];
+	int rc;
+
+	if ((rc = config_parse(&cfg, argc, argv, err, sizeof(err))) != 0) {
+		fprintf(stderr, "echod: %s\n", err);
+		return rc;
+	}
+	if (cfg.action == CONFIG_HELP) {
+		fputs(config_usage(), stdout);
+		return 0;
+	}
+	if (cfg.action == CONFIG_VERSION) {
+		printf("echod %s\n", ECHOD_VERSION);
+		return 0;
+	}
+	log_init(cfg.log_level);
+	/* A client that vanishes must cost an EPIPE, not the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+
+	if (server_init(&ed, &cfg, choose_max_conns(&cfg)) == -1)
+		fatalx(EX_OSERR, "cannot set up the event loop: out of memory");
+	if ((rc = listener_open_all(&ed, err, sizeof(err))) != 0) {
+		log_error("%s", err);
+		server_free(&ed);
+		return rc;
+	}
+	log_info("echod %s started (libevent %s, %s; max-conns %llu, "
+	    "buffer-limit %zu, idle-timeout %u s, drain-timeout %u s)",
+	    ECHOD_VERSION, event_get_version(),
+	    event_base_get_method(ed.base),
+	    (unsigned long long)ed.max_conns, cfg.buffer_limit,
+	    cfg.idle_timeout, cfg.drain_timeout);
+	listener_log_all(&ed);
+	rc = server_run(&ed);
+	log_info("echod stopped after serving %llu connections",
+	    (unsigned long long)ed.accepted);
+	server_free(&ed);
+	return rc;
+}

@@ -1,0 +1,227 @@
+/* Check suite for config.c, limits.c and listen_error.c. */
+#include <check.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "echod/config.h"
+#include "echod/limits.h"
+#include "echod/listen_error.h"
+
+static struct config cfg;
+static char err[512];
+
+/* Parse "echod" followed by the NULL-terminated words. */
+static int
+run(const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	const char *w;
+	va_list ap;
+
+	argv[argc++] = (char *)"echod";
+	va_start(ap, first);
+	for (w = first; w != NULL; w = va_arg(ap, const char *))
+		argv[argc++] = (char *)w;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return config_parse(&cfg, argc, argv, err, sizeof(err));
+}
+
+static void
+assert_usage_error(int rc, const char *must_contain)
+{
+	ck_assert_int_eq(rc, EX_USAGE);
+	ck_assert_msg(strstr(err, must_contain) != NULL,
+	    "'%s' not in: %s", must_contain, err);
+	ck_assert_msg(strchr(err, '\n') == NULL, "not one line: %s", err);
+}
+
+START_TEST(test_defaults)
+{
+	ck_assert_int_eq(run(NULL), 0);
+	ck_assert_int_eq(cfg.action, CONFIG_RUN);
+	ck_assert_uint_eq(cfg.nlisten, 1);
+	ck_assert_str_eq(cfg.listen[0].host, "localhost");
+	ck_assert_uint_eq(cfg.listen[0].port, 7777);
+	ck_assert_uint_eq(cfg.max_conns, 0);
+	ck_assert_uint_eq(cfg.idle_timeout, 0);
+	ck_assert_uint_eq(cfg.buffer_limit, 256 * 1024);
+	ck_assert_int_eq(cfg.backlog, 1024);
+	ck_assert_uint_eq(cfg.drain_timeout, 10);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_INFO);
+}
+END_TEST
+
+START_TEST(test_every_option_is_read)
+{
+	ck_assert_int_eq(run("--listen", "127.0.0.1:1", "--listen=[::1]:2",
+	    "--listen", "unix:/tmp/e.sock", "--max-conns", "5",
+	    "--idle-timeout", "30", "--buffer-limit", "64K", "--backlog", "7",
+	    "--drain-timeout=0", "--log-level", "debug", NULL), 0);
+	ck_assert_uint_eq(cfg.nlisten, 3);
+	ck_assert_uint_eq(cfg.listen[1].port, 2);
+	ck_assert_int_eq(cfg.listen[2].kind, LISTEN_UNIX);
+	ck_assert_uint_eq(cfg.max_conns, 5);
+	ck_assert_uint_eq(cfg.idle_timeout, 30);
+	ck_assert_uint_eq(cfg.buffer_limit, 65536);
+	ck_assert_int_eq(cfg.backlog, 7);
+	ck_assert_uint_eq(cfg.drain_timeout, 0);
+	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_DEBUG);
+}
+END_TEST
+
+START_TEST(test_help_and_version)
+{
+	ck_assert_int_eq(run("--help", NULL), 0);
+	ck_assert_int_eq(cfg.action, CONFIG_HELP);
+	ck_assert_int_eq(run("-h", NULL), 0);
+	ck_assert_int_eq(cfg.action, CONFIG_HELP);
+	ck_assert_int_eq(run("--version", NULL), 0);
+	ck_assert_int_eq(cfg.action, CONFIG_VERSION);
+	ck_assert_ptr_nonnull(strstr(config_usage(), "--buffer-limit"));
+}
+END_TEST
+
+START_TEST(test_unknown_option_is_usage_error)
+{
+	assert_usage_error(run("--bogus", NULL), "'--bogus'");
+	assert_usage_error(run("-x", NULL), "'-x'");
+	assert_usage_error(run("--listen", "1", "extra", NULL),
+	    "unexpected argument 'extra'");
+}
+END_TEST
+
+START_TEST(test_missing_argument_is_usage_error)
+{
+	assert_usage_error(run("--listen", NULL), "'--listen' needs a value");
+	assert_usage_error(run("--max-conns", NULL), "needs a value");
+}
+END_TEST
+
+START_TEST(test_bad_numbers_name_value_and_range)
+{
+	assert_usage_error(run("--max-conns", "0", NULL),
+	    "--max-conns '0' is too small; give a whole number from 1");
+	assert_usage_error(run("--max-conns", "abc", NULL), "'abc'");
+	assert_usage_error(run("--max-conns", "99999999999999999999", NULL),
+	    "too large");
+	assert_usage_error(run("--idle-timeout", "-5", NULL), "negative");
+	assert_usage_error(run("--backlog", "", NULL), "empty");
+	assert_usage_error(run("--drain-timeout", "3601", NULL), "3600");
+	assert_usage_error(run("--buffer-limit", "10", NULL), "from 1K to 1G");
+	assert_usage_error(run("--buffer-limit", "2G", NULL), "too large");
+	assert_usage_error(run("--log-level", "loud", NULL),
+	    "use error, warn, info or debug");
+}
+END_TEST
+
+START_TEST(test_bad_listen_is_usage_error)
+{
+	assert_usage_error(run("--listen", "65536", NULL), "'65536'");
+	assert_usage_error(run("--listen", "", NULL), "empty");
+}
+END_TEST
+
+START_TEST(test_too_many_listeners)
+{
+	char *argv[2 * CONFIG_MAX_LISTEN + 4];
+	int i, argc = 0;
+
+	argv[argc++] = (char *)"echod";
+	for (i = 0; i <= CONFIG_MAX_LISTEN; i++) {
+		argv[argc++] = (char *)"--listen";
+		argv[argc++] = (char *)"1";
+	}
+	argv[argc] = NULL;
+	ck_assert_int_eq(config_parse(&cfg, argc, argv, err, sizeof(err)),
+	    EX_USAGE);
+	ck_assert_ptr_nonnull(strstr(err, "at most 32"));
+}
+END_TEST
+
+START_TEST(test_parsing_twice_starts_fresh)
+{
+	ck_assert_int_eq(run("--bogus", NULL), EX_USAGE);
+	ck_assert_int_eq(run("--max-conns", "9", NULL), 0);
+	ck_assert_uint_eq(cfg.max_conns, 9);
+}
+END_TEST
+
+START_TEST(test_max_conns_follows_fd_limit)
+{
+	ck_assert_uint_eq(limits_max_conns_for_nofile(20000, 1),
+	    20000 - LIMITS_FD_RESERVE - 2);
+	ck_assert_uint_eq(limits_max_conns_for_nofile(10, 1), 1);
+	ck_assert_uint_eq(limits_max_conns_for_nofile(UINT64_MAX, 1),
+	    CONFIG_MAX_CONNS_MAX);
+}
+END_TEST
+
+START_TEST(test_bind_errors_map_to_sysexits)
+{
+	ck_assert_int_eq(listen_error_explain(EADDRINUSE, "127.0.0.1:7777",
+	    7777, err, sizeof(err)), EX_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	ck_assert_ptr_nonnull(strstr(err, "127.0.0.1:7777"));
+	ck_assert_ptr_nonnull(strstr(err, "another port"));
+
+	ck_assert_int_eq(listen_error_explain(EACCES, "0.0.0.0:80", 80, err,
+	    sizeof(err)), EX_NOPERM);
+	ck_assert_ptr_nonnull(strstr(err, "CAP_NET_BIND_SERVICE"));
+	ck_assert_ptr_nonnull(strstr(err, "1024"));
+
+	ck_assert_int_eq(listen_error_explain(EADDRINUSE, "unix:/tmp/x", 0,
+	    err, sizeof(err)), EX_UNAVAILABLE);
+	ck_assert_ptr_nonnull(strstr(err, "in use"));
+	ck_assert_int_eq(listen_error_explain(EADDRNOTAVAIL, "10.9.9.9:7", 7,
+	    err, sizeof(err)), EX_NOHOST);
+	ck_assert_int_eq(listen_error_explain(ENOENT, "unix:/nope/x", 0, err,
+	    sizeof(err)), EX_CANTCREAT);
+	ck_assert_int_eq(listen_error_explain(EIO, "127.0.0.1:7", 7, err,
+	    sizeof(err)), EX_OSERR);
+}
+END_TEST
+
+START_TEST(test_resolve_errors_map_to_nohost)
+{
+	ck_assert_int_eq(listen_error_resolve(EAI_NONAME, "999.1.2.3",
+	    "999.1.2.3:7", err, sizeof(err)), EX_NOHOST);
+	ck_assert_ptr_nonnull(strstr(err, "'999.1.2.3'"));
+	ck_assert_int_eq(listen_error_resolve(EAI_AGAIN, "h", "h:7", err,
+	    sizeof(err)), EX_TEMPFAIL);
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_every_option_is_read);
+	tcase_add_test(tc, test_help_and_version);
+	tcase_add_test(tc, test_unknown_option_is_usage_error);
+	tcase_add_test(tc, test_missing_argument_is_usage_error);
+	tcase_add_test(tc, test_bad_numbers_name_value_and_range);
+	tcase_add_test(tc, test_bad_listen_is_usage_error);
+	tcase_add_test(tc, test_too_many_listeners);
+	tcase_add_test(tc, test_parsing_twice_starts_fresh);
+	tcase_add_test(tc, test_max_conns_follows_fd_limit);
+	tcase_add_test(tc, test_bind_errors_map_to_sysexits);
+	tcase_add_test(tc, test_resolve_errors_map_to_nohost);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
