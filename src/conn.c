@@ -112,10 +112,13 @@ conn_eof(struct conn *c)
 	c->flags = (c->flags & ~CONN_PAUSED) | CONN_EOF;
 	bufferevent_disable(c->bev, EV_READ);
 	evbuffer_add_buffer(out, bufferevent_get_input(c->bev));
-	if (evbuffer_get_length(out) == 0)
+	if (evbuffer_get_length(out) == 0) {
 		conn_close(c, "client closed");
-	else
-		conn_wait_output(c, 0);
+		return;
+	}
+	log_debug("connection %llu: client closed its side, %zu bytes still "
+	    "to echo", (unsigned long long)c->id, evbuffer_get_length(out));
+	conn_wait_output(c, 0);
 }
 
 static void

@@ -1,0 +1,257 @@
+"""Harness for echod's behaviour tests: start the real daemon, talk to it
+over real sockets, read its log.  Standard library only.
+
+Each test file defines test_* functions and ends with run(globals()); the
+output is TAP, which meson reads (protocol: 'tap').
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+ECHOD = os.environ.get("ECHOD", "echod")
+SANITIZED = os.environ.get("ECHOD_SANITIZED", "") not in ("", "0")
+# Generous: these bound waits for events, they are not performance checks.
+WAIT = 20.0 if SANITIZED else 10.0
+
+
+class Echod:
+    """One running echod; its stderr goes to a file we can read."""
+
+    def __init__(self, *args, env=None, preexec_fn=None, wait_ready=True,
+                 binary=None, stderr_path=None, user=None):
+        self.logfile = stderr_path or tempfile.mktemp(prefix="echod-log-")
+        self.logfh = open(self.logfile, "wb")
+        full_env = dict(os.environ)
+        full_env.pop("JOURNAL_STREAM", None)
+        if env:
+            full_env.update(env)
+        self.proc = subprocess.Popen(
+            [binary or ECHOD] + list(args), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=self.logfh, env=full_env,
+            preexec_fn=preexec_fn, user=user)
+        self.addrs = []
+        if wait_ready:
+            self.wait_ready()
+
+    def log(self):
+        with open(self.logfile, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, pattern, timeout=WAIT):
+        """Wait until the log matches PATTERN (a regex); return the match."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.log(), re.M)
+            if m:
+                return m
+            if self.proc.poll() is not None:
+                m = re.search(pattern, self.log(), re.M)
+                if m:
+                    return m
+                raise AssertionError("echod exited %s before logging %r:\n%s"
+                                     % (self.proc.returncode, pattern,
+                                        self.log()))
+            time.sleep(0.02)
+        raise AssertionError("timed out waiting for %r in log:\n%s"
+                             % (pattern, self.log()))
+
+    def wait_ready(self):
+        self.wait_log(r"started \(")
+        time.sleep(0.05)  # let the listener lines follow the banner
+        self.addrs = re.findall(r"listening on (\S+)", self.log())
+        assert self.addrs, self.log()
+        return self.addrs
+
+    def addr(self, family="inet"):
+        """First listener address of FAMILY: inet, inet6 or unix."""
+        for a in self.addrs:
+            if family == "unix" and a.startswith("unix:"):
+                return a
+            if family == "inet6" and a.startswith("["):
+                return a
+            if family == "inet" and re.match(r"\d", a):
+                return a
+        raise AssertionError("no %s listener in %s" % (family, self.addrs))
+
+    def pid(self):
+        return self.proc.pid
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        raise AssertionError("no VmRSS")
+
+    def cpu_seconds(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait(self, timeout=WAIT):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError("echod did not exit within %ss:\n%s"
+                                 % (timeout, self.log()))
+
+    def stop(self):
+        """SIGTERM and expect a clean exit 0."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        rc = self.wait()
+        self.check_sanitizers()
+        assert rc == 0, "echod exited %s:\n%s" % (rc, self.log())
+
+    def check_sanitizers(self):
+        log = self.log()
+        for marker in ("ERROR: AddressSanitizer", "runtime error:",
+                       "ERROR: LeakSanitizer"):
+            assert marker not in log, log
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.kill()
+        self.logfh.close()
+        if exc[0] is None:
+            os.unlink(self.logfile)
+        return False
+
+
+def run_cmd(args, **kw):
+    """Run echod to completion (for start-up errors); returns
+    (exit code, stdout, stderr)."""
+    env = dict(os.environ)
+    env.pop("JOURNAL_STREAM", None)
+    p = subprocess.run([ECHOD] + list(args), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=WAIT, env=env, **kw)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def split_addr(addr):
+    """'127.0.0.1:7' / '[::1]:7' / 'unix:/p' -> (family, sockaddr)."""
+    if addr.startswith("unix:"):
+        path = addr[5:]
+        if path.startswith("@"):
+            path = "\0" + path[1:]
+        return socket.AF_UNIX, path
+    if addr.startswith("["):
+        host, port = addr[1:].split("]:")
+        return socket.AF_INET6, (host, int(port))
+    host, port = addr.rsplit(":", 1)
+    return socket.AF_INET, (host, int(port))
+
+
+def port_of(addr):
+    return int(addr.rsplit(":", 1)[1])
+
+
+def connect(addr, timeout=WAIT):
+    family, sa = split_addr(addr)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sa)
+    return s
+
+
+def recv_exact(s, n):
+    chunks, got = [], 0
+    while got < n:
+        b = s.recv(min(1 << 20, n - got))
+        if not b:
+            raise AssertionError("EOF after %d of %d bytes" % (got, n))
+        chunks.append(b)
+        got += len(b)
+    return b"".join(chunks)
+
+
+def recv_all(s):
+    """Read until EOF."""
+    chunks = []
+    while True:
+        b = s.recv(1 << 20)
+        if not b:
+            return b"".join(chunks)
+        chunks.append(b)
+
+
+def echo_once(addr, data=b"ping\n"):
+    with connect(addr) as s:
+        s.sendall(data)
+        got = recv_exact(s, len(data))
+    assert got == data, (got, data)
+
+
+def roundtrip_halfclose(addr, data):
+    """Send DATA while reading in a thread, shut down our write side, read
+    to EOF; returns what came back."""
+    s = connect(addr)
+    result = {}
+
+    def reader():
+        try:
+            result["data"] = recv_all(s)
+        except Exception as e:  # reported below
+            result["error"] = e
+    t = threading.Thread(target=reader)
+    t.start()
+    s.sendall(data)
+    s.shutdown(socket.SHUT_WR)
+    t.join(WAIT * 3)
+    s.close()
+    assert "error" not in result, result.get("error")
+    assert not t.is_alive(), "reader still running"
+    return result["data"]
+
+
+def wait_until(pred, timeout=WAIT, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def free_port():
+    """A port that is free now (for tests that need a fixed one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(namespace):
+    tests = [(n, f) for n, f in namespace.items()
+             if n.startswith("test_") and callable(f)]
+    print("1..%d" % len(tests), flush=True)
+    failed = 0
+    for i, (name, fn) in enumerate(tests, 1):
+        start = time.monotonic()
+        try:
+            fn()
+            print("ok %d - %s (%.2fs)" % (i, name, time.monotonic() - start),
+                  flush=True)
+        except Exception:
+            failed += 1
+            print("not ok %d - %s" % (i, name), flush=True)
+            for line in traceback.format_exc().splitlines():
+                print("# " + line, flush=True)
+    sys.exit(1 if failed else 0)
