@@ -23,6 +23,7 @@
 
 #include "echod/addr.h"
 #include "echod/conn.h"
+#include "echod/echo.h"
 #include "echod/echod.h"
 #include "echod/log.h"
 
@@ -78,11 +79,14 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t limit = c->ed->cfg->buffer_limit;
 
-	evbuffer_add_buffer(out, bufferevent_get_input(bev));
+	echo_move(bufferevent_get_input(bev), out);
 	if (evbuffer_get_length(out) >= limit) {
 		bufferevent_disable(bev, EV_READ);
 		c->flags |= CONN_PAUSED;
 		conn_wait_output(c, limit / 2);
+		log_debug("connection %llu: %zu bytes wait for the client to "
+		    "read; reading paused", (unsigned long long)c->id,
+		    evbuffer_get_length(out));
 	}
 }
 
@@ -101,6 +105,8 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 		bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
 		bufferevent_enable(bev, EV_READ);
+		log_debug("connection %llu: output drained, reading resumed",
+		    (unsigned long long)c->id);
 	}
 }
 
@@ -111,7 +117,7 @@ conn_eof(struct conn *c)
 
 	c->flags = (c->flags & ~CONN_PAUSED) | CONN_EOF;
 	bufferevent_disable(c->bev, EV_READ);
-	evbuffer_add_buffer(out, bufferevent_get_input(c->bev));
+	echo_move(bufferevent_get_input(c->bev), out);
 	if (evbuffer_get_length(out) == 0) {
 		conn_close(c, "client closed");
 		return;
@@ -187,6 +193,7 @@ conn_new(struct echod *ed, int fd, const struct sockaddr *peer,
 	c->ed = ed;
 	c->id = ++ed->accepted;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
+	bufferevent_set_max_single_read(c->bev, ECHO_READ_MAX);
 	if (ed->idle_tv != NULL)
 		bufferevent_set_timeouts(c->bev, ed->idle_tv, ed->idle_tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);

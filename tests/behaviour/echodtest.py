@@ -164,10 +164,12 @@ def port_of(addr):
     return int(addr.rsplit(":", 1)[1])
 
 
-def connect(addr, timeout=WAIT):
+def connect(addr, timeout=WAIT, rcvbuf=None):
     family, sa = split_addr(addr)
     s = socket.socket(family, socket.SOCK_STREAM)
     s.settimeout(timeout)
+    if rcvbuf:  # before connect, so the window is small from the start
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(sa)
     return s
 

@@ -1,0 +1,182 @@
+"""Limits that keep the daemon alive: backpressure against clients that do
+not read, --max-conns, --idle-timeout, resets, descriptor exhaustion."""
+import os
+import random
+import resource
+import select
+import socket
+import struct
+import time
+
+from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once, recv_exact,
+                       run, wait_until)
+
+
+def pattern(seed, n):
+    return random.Random(seed).randbytes(n)
+
+
+def flood_without_reading(socks, seconds):
+    """Push bytes into every socket, never reading, for SECONDS; returns
+    how many bytes each accepted (sends that would block are skipped)."""
+    sent = [0] * len(socks)
+    chunk = pattern(1, 1 << 16)
+    for s in socks:
+        s.setblocking(False)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        _, writable, _ = select.select([], socks, [], 0.1)
+        for s in writable:
+            i = socks.index(s)
+            try:
+                sent[i] += s.send(chunk[: 1 << 16])
+            except BlockingIOError:
+                pass
+    return sent
+
+
+def test_clients_that_never_read_cost_bounded_memory_and_lose_nothing():
+    nclients, limit = 20, 256 << 10
+    with Echod("--listen", "127.0.0.1:0") as d:
+        socks = [connect(d.addrs[0]) for _ in range(nclients)]
+        time.sleep(0.2)
+        rss0 = d.rss_kib()
+        sent = flood_without_reading(socks, 1.5)
+        rss1 = d.rss_kib()
+        sent2 = flood_without_reading(socks, 1.5)
+        rss2 = d.rss_kib()
+        # Another client is served normally while the flood is stuck.
+        echo_once(d.addrs[0], b"still here\n")
+        growth = rss2 - rss0
+        print("# %d non-reading clients pushed %d KiB (%d KiB in the "
+              "last 1.5 s); echod RSS %d -> %d -> %d KiB, growth %d KiB"
+              % (nclients, (sum(sent) + sum(sent2)) >> 10, sum(sent2) >> 10,
+                 rss0, rss1, rss2, growth))
+        if not SANITIZED:
+            # What echod may hold: the limit per client plus one read's
+            # worth of chains, and some slack for the allocator.
+            bound = nclients * (limit + (64 << 10)) // 1024 + 2048
+            assert growth <= bound, "RSS grew %d KiB > %d" % (growth, bound)
+            assert rss2 - rss1 <= 1024, "RSS still growing: %d -> %d" % (
+                rss1, rss2)
+        # Now they read: every byte they sent comes back.
+        chunk = pattern(1, 1 << 16)
+        for i, s in enumerate(socks):
+            s.setblocking(True)
+            s.settimeout(WAIT)
+            total = sent[i] + sent2[i]
+            got = recv_exact(s, total)
+            # Each send was a prefix of CHUNK; rebuild the stream lazily by
+            # checking that the data is a concatenation of chunk prefixes.
+            assert len(got) == total
+            assert got[: min(total, 1 << 16)] == chunk[: min(total, 1 << 16)]
+            s.close()
+        d.stop()
+
+
+def test_max_conns_holds_the_next_client_until_one_closes():
+    with Echod("--listen", "127.0.0.1:0", "--max-conns", "3") as d:
+        first = [connect(d.addrs[0]) for _ in range(3)]
+        for i, s in enumerate(first):
+            s.sendall(b"%d" % i)
+            assert recv_exact(s, 1) == b"%d" % i
+        d.wait_log(r"reached --max-conns 3")
+        waiting = connect(d.addrs[0])   # completes in the kernel backlog
+        waiting.sendall(b"wait")
+        waiting.settimeout(0.5)
+        try:
+            b = waiting.recv(4)
+            raise AssertionError("client 4 served while at the limit: %r" % b)
+        except socket.timeout:
+            pass
+        first[0].close()
+        waiting.settimeout(WAIT)
+        assert recv_exact(waiting, 4) == b"wait"
+        for s in first[1:] + [waiting]:
+            s.close()
+        d.stop()
+
+
+def test_idle_connection_is_closed_and_active_one_is_not():
+    with Echod("--listen", "127.0.0.1:0", "--idle-timeout", "1") as d:
+        idle = connect(d.addrs[0])
+        active = connect(d.addrs[0])
+        idle.sendall(b"x")
+        assert recv_exact(idle, 1) == b"x"
+        start = time.monotonic()
+        while time.monotonic() - start < 2.5:
+            active.sendall(b"tick")
+            assert recv_exact(active, 4) == b"tick"
+            time.sleep(0.25)
+        assert idle.recv(1) == b"", "idle connection still open"
+        active.sendall(b"tock")
+        assert recv_exact(active, 4) == b"tock"
+        idle.close()
+        active.close()
+        d.stop()
+
+
+def test_200_resets_mid_transfer_then_still_serving():
+    with Echod("--listen", "127.0.0.1:0", "--log-level", "debug") as d:
+        linger = struct.pack("ii", 1, 0)
+        data = os.urandom(64 << 10)
+        for i in range(200):
+            s = connect(d.addrs[0])
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            s.sendall(data[: 1024 + i * 256])
+            if i % 2:
+                s.recv(10)          # some read a little, most do not
+            s.close()               # RST: unread data + linger 0
+        echo_once(d.addrs[0], b"after the resets\n")
+        # Every one of them was cleaned up, not leaked.
+        wait_until(lambda: d.log().count(" closed: ") >= 201,
+                   what="201 closed connections in the log")
+        assert d.proc.poll() is None
+        d.stop()
+
+
+def test_fd_exhaustion_does_not_spin_and_recovers():
+    nofile = 48
+
+    def low_fd_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    with Echod("--listen", "127.0.0.1:0", "--max-conns", "1000",
+               preexec_fn=low_fd_limit) as d:
+        assert "more than the open-file limit" in d.log()
+        clients = []
+        for i in range(nofile + 20):
+            s = connect(d.addrs[0])     # the backlog takes them all
+            s.sendall(b"%04d" % i)
+            clients.append(s)
+        d.wait_log(r"cannot accept new connections: Too many open files")
+        cpu0, t0 = d.cpu_seconds(), time.monotonic()
+        time.sleep(1.5)
+        cpu = d.cpu_seconds() - cpu0
+        wall = time.monotonic() - t0
+        print("# while out of descriptors: %.2f s CPU in %.2f s" % (cpu,
+                                                                    wall))
+        # A busy accept loop burns a whole core (~1 s per second).
+        assert cpu < 0.5 * wall, "echod spins: %.2f s CPU" % cpu
+        assert d.log().count("cannot accept new connections") == 1, d.log()
+        # Free descriptors: the waiting clients are accepted and echoed.
+        served = []
+        for s in clients:
+            s.settimeout(0.2)
+            try:
+                if s.recv(4):
+                    served.append(s)
+            except socket.timeout:
+                pass
+        assert 0 < len(served) < len(clients), len(served)
+        waiting = [s for s in clients if s not in served]
+        for s in served:
+            s.close()
+        for s in waiting:
+            s.settimeout(WAIT)
+            assert len(recv_exact(s, 4)) == 4
+            s.close()
+        d.wait_log(r"accepting new connections again")
+        d.stop()
+
+
+run(globals())
