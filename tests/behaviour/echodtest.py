@@ -203,9 +203,13 @@ def echo_once(addr, data=b"ping\n"):
 
 
 def roundtrip_halfclose(addr, data):
-    """Send DATA while reading in a thread, shut down our write side, read
-    to EOF; returns what came back."""
-    s = connect(addr)
+    """Connect, then roundtrip_halfclose_on()."""
+    return roundtrip_halfclose_on(connect(addr), data)
+
+
+def roundtrip_halfclose_on(s, data):
+    """Send DATA on S while reading in a thread, shut down our write side,
+    read to EOF, close; returns what came back."""
     result = {}
 
     def reader():

@@ -1,0 +1,18 @@
+#!/bin/sh
+# tests/build.sh [BUILDDIR [MESON-OPTION...]]: install what building echod
+# needs (as root, with apt-get), configure BUILDDIR (default: build) and
+# compile.  Quick start: sh tests/build.sh && build/src/echod
+set -eu
+cd "$(dirname "$0")/.."
+
+sh tests/deps.sh gcc libc6-dev meson ninja-build pkg-config libevent-dev \
+    check
+
+builddir=${1:-build}
+[ $# -gt 0 ] && shift
+if [ -f "$builddir/build.ninja" ]; then
+	[ $# -gt 0 ] && meson configure "$builddir" "$@"
+else
+	meson setup "$builddir" "$@"
+fi
+meson compile -C "$builddir"
