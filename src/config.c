@@ -56,7 +56,8 @@ static const char usage_text[] =
 "  -V, --version          print the version and exit\n"
 "\n"
 "Exit codes: 0 ok, 64 usage, 68 unknown host, 69 address in use,\n"
-"71 other OS error, 73 cannot create socket file, 77 permission denied.\n"
+"71 other OS error, 73 cannot create socket file, 75 name lookup failed\n"
+"for now, 77 permission denied.\n"
 "See echod(8).\n";
 
 const char *
