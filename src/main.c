@@ -3,6 +3,7 @@
  * The only place echod decides its exit code.
  */
 #include <sys/resource.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,7 +79,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (server_init(&ed, &cfg, choose_max_conns(&cfg)) == -1)
-		fatalx(EX_OSERR, "cannot set up the event loop: out of memory");
+		fatalx(EX_OSERR, "cannot set up the event loop: %s; if that "
+		    "is \"too many open files\", raise 'ulimit -n'",
+		    strerror(errno));
 	if ((rc = listener_open_all(&ed, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		server_free(&ed);

@@ -91,12 +91,27 @@ server_conn_gone(struct echod *ed)
 static void
 libevent_log_cb(int severity, const char *msg)
 {
-	if (severity >= EVENT_LOG_WARN)
+	if (severity >= EVENT_LOG_ERR)
+		log_error("libevent: %s", msg);
+	else if (severity == EVENT_LOG_WARN)
 		log_warnx("libevent: %s", msg);
 	else
 		log_debug("libevent: %s", msg);
 }
 
+/*
+ * libevent exits the process on errors it cannot survive (e.g. no
+ * descriptor left for its signal pipe while creating the base); make that
+ * exit ours, with a hint and a sysexits code, not a bare exit(1).
+ */
+static void
+libevent_fatal_cb(int err)
+{
+	fatalx(EX_OSERR, "libevent cannot go on (error %d, see the line "
+	    "above); if it ran out of open files, raise 'ulimit -n'", err);
+}
+
+/* Returns 0, or -1 with errno set by what failed. */
 int
 server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 {
@@ -105,6 +120,7 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	ed->max_conns = max_conns;
 	LIST_INIT(&ed->conns);
 	event_set_log_callback(libevent_log_cb);
+	event_set_fatal_callback(libevent_fatal_cb);
 	if ((ed->base = event_base_new()) == NULL)
 		return -1;
 	if (cfg->idle_timeout > 0) {

@@ -125,6 +125,19 @@ def run_cmd_as_nobody(binary, args):
     return p.returncode, p.stdout.decode(), p.stderr.decode()
 
 
+def test_out_of_descriptors_at_start_is_oserr():
+    import resource
+
+    for nofile in (5, 6):
+        def low():
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+        rc, out, err = run_cmd(["--listen", "127.0.0.1:0"], preexec_fn=low)
+        assert rc == EX_OSERR, (nofile, rc, err)
+        assert "Too many open files" in err, err
+        last = err.strip().splitlines()[-1]
+        assert " error: " in last and "ulimit -n" in last, last
+
+
 def test_unix_socket_in_missing_directory_is_cantcreat():
     expect_error(["--listen", "unix:/nonexistent-dir/echod.sock"],
                  EX_CANTCREAT, "/nonexistent-dir/echod.sock", "directory")
