@@ -1,5 +1,5 @@
 /* Check suite for config.c, limits.c and listen_error.c. */
-#include <check.h>
+#include "unit.h"
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -201,27 +201,17 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_defaults);
-	tcase_add_test(tc, test_every_option_is_read);
-	tcase_add_test(tc, test_help_and_version);
-	tcase_add_test(tc, test_unknown_option_is_usage_error);
-	tcase_add_test(tc, test_missing_argument_is_usage_error);
-	tcase_add_test(tc, test_bad_numbers_name_value_and_range);
-	tcase_add_test(tc, test_bad_listen_is_usage_error);
-	tcase_add_test(tc, test_too_many_listeners);
-	tcase_add_test(tc, test_parsing_twice_starts_fresh);
-	tcase_add_test(tc, test_max_conns_follows_fd_limit);
-	tcase_add_test(tc, test_bind_errors_map_to_sysexits);
-	tcase_add_test(tc, test_resolve_errors_map_to_nohost);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return UNIT_RUN("config",
+	    test_defaults,
+	    test_every_option_is_read,
+	    test_help_and_version,
+	    test_unknown_option_is_usage_error,
+	    test_missing_argument_is_usage_error,
+	    test_bad_numbers_name_value_and_range,
+	    test_bad_listen_is_usage_error,
+	    test_too_many_listeners,
+	    test_parsing_twice_starts_fresh,
+	    test_max_conns_follows_fd_limit,
+	    test_bind_errors_map_to_sysexits,
+	    test_resolve_errors_map_to_nohost);
 }

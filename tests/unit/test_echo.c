@@ -1,5 +1,5 @@
 /* Check suite for echo.c, on real libevent evbuffers. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -98,19 +98,9 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("echo");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_bytes_come_out_in_order_exactly_once);
-	tcase_add_test(tc, test_dribbled_bytes_are_packed_not_one_chain_each);
-	tcase_add_test(tc, test_full_reads_are_moved_without_copying);
-	tcase_add_test(tc, test_small_read_into_empty_output_is_moved);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return UNIT_RUN("echo",
+	    test_bytes_come_out_in_order_exactly_once,
+	    test_dribbled_bytes_are_packed_not_one_chain_each,
+	    test_full_reads_are_moved_without_copying,
+	    test_small_read_into_empty_output_is_moved);
 }

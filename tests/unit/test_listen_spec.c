@@ -1,5 +1,5 @@
 /* Check suite for listen_spec.c: every SPEC form and every bad one. */
-#include <check.h>
+#include "unit.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,29 +176,19 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("listen_spec");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_bare_port_means_localhost);
-	tcase_add_test(tc, test_host_port);
-	tcase_add_test(tc, test_bracketed_ipv6);
-	tcase_add_test(tc, test_port_zero_lets_kernel_choose);
-	tcase_add_test(tc, test_unix_paths);
-	tcase_add_test(tc, test_port_above_65535_is_usage_error);
-	tcase_add_test(tc, test_negative_port_is_usage_error);
-	tcase_add_test(tc, test_non_numeric_port_is_usage_error);
-	tcase_add_test(tc, test_twenty_digit_port_does_not_wrap);
-	tcase_add_test(tc, test_empty_and_missing_parts);
-	tcase_add_test(tc, test_ipv6_needs_brackets);
-	tcase_add_test(tc, test_unix_path_too_long);
-	tcase_add_test(tc, test_format_round_trips);
-	tcase_add_test(tc, test_dotted_hosts_are_recognised);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return UNIT_RUN("listen_spec",
+	    test_bare_port_means_localhost,
+	    test_host_port,
+	    test_bracketed_ipv6,
+	    test_port_zero_lets_kernel_choose,
+	    test_unix_paths,
+	    test_port_above_65535_is_usage_error,
+	    test_negative_port_is_usage_error,
+	    test_non_numeric_port_is_usage_error,
+	    test_twenty_digit_port_does_not_wrap,
+	    test_empty_and_missing_parts,
+	    test_ipv6_needs_brackets,
+	    test_unix_path_too_long,
+	    test_format_round_trips,
+	    test_dotted_hosts_are_recognised);
 }

@@ -1,5 +1,5 @@
 /* Check suite for numparse.c: strict numbers, never a silent wrap. */
-#include <check.h>
+#include "unit.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,22 +127,12 @@ END_TEST
 int
 main(void)
 {
-	Suite *s = suite_create("numparse");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_test(tc, test_plain_numbers_parse);
-	tcase_add_test(tc, test_junk_is_rejected_and_leaves_output_alone);
-	tcase_add_test(tc, test_negative_is_named_negative);
-	tcase_add_test(tc, test_overflow_does_not_wrap);
-	tcase_add_test(tc, test_range_is_enforced);
-	tcase_add_test(tc, test_sizes_take_binary_suffixes);
-	tcase_add_test(tc, test_bad_sizes_are_rejected);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return UNIT_RUN("numparse",
+	    test_plain_numbers_parse,
+	    test_junk_is_rejected_and_leaves_output_alone,
+	    test_negative_is_named_negative,
+	    test_overflow_does_not_wrap,
+	    test_range_is_enforced,
+	    test_sizes_take_binary_suffixes,
+	    test_bad_sizes_are_rejected);
 }
