@@ -205,6 +205,7 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 		strcpy(cfg->listen[0].host, LISTEN_DEFAULT_HOST);
 		cfg->listen[0].port = LISTEN_DEFAULT_PORT;
 		cfg->nlisten = 1;
+		cfg->listen_is_default = 1;
 	}
 	return 0;
 }

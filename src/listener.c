@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -32,6 +33,7 @@
 #include "echod/listen_error.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/sdproto.h"
 
 #define RESOLVE_MAX		16
 #define ACCEPT_RETRY_MSEC	100
@@ -39,6 +41,7 @@
 struct listener {
 	struct evconnlistener	*evl;
 	char			 name[ADDR_STRLEN];
+	char			 origin[SD_NAME_MAX + 32]; /* for the log */
 	char			 path[LISTEN_PATH_MAX];	/* ours to unlink */
 	dev_t			 dev;
 	ino_t			 ino;
@@ -377,29 +380,100 @@ open_unix(struct echod *ed, const struct listen_spec *spec, char *err,
 	return listener_add(ed, fd, abstract ? NULL : spec->path, err, errlen);
 }
 
+/*
+ * Is FD, inherited from systemd as NAME, a listening stream socket we can
+ * serve?  Anything else is a mistake in the .socket unit: say which.
+ */
+static int
+check_inherited(int fd, const char *name, char *err, size_t errlen)
+{
+	int type = 0, domain = 0, listening = 0;
+	socklen_t len = sizeof(int);
+	struct stat st;
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "inherited fd %d (%s) is not a socket; "
+		    "check the .socket unit", fd, name);
+		return EX_CONFIG;
+	}
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len);
+	if (domain != AF_INET && domain != AF_INET6 && domain != AF_UNIX) {
+		snprintf(err, errlen, "inherited fd %d (%s) has address family "
+		    "%d; echod serves IPv4, IPv6 and Unix sockets", fd, name,
+		    domain);
+		return EX_CONFIG;
+	}
+	if (type != SOCK_STREAM) {
+		snprintf(err, errlen, "inherited fd %d (%s) is a %s socket; "
+		    "echod serves stream sockets only: use ListenStream= in "
+		    "the .socket unit", fd, name, type == SOCK_DGRAM ?
+		    "datagram" : type == SOCK_SEQPACKET ? "seqpacket" :
+		    "non-stream");
+		return EX_CONFIG;
+	}
+	if (!listening) {
+		snprintf(err, errlen, "inherited fd %d (%s) is a connection, "
+		    "not a listening socket; set Accept=no in the .socket unit "
+		    "(echod accepts connections itself)", fd, name);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+static int
+listener_adopt(struct echod *ed, int fd, const char *name, char *err,
+    size_t errlen)
+{
+	int rc, flags;
+
+	if ((rc = check_inherited(fd, name, err, errlen)) != 0)
+		return rc;
+	/* systemd passes blocking sockets unless NonBlocking=yes. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return listen_error_explain(errno, name, 0, err, errlen);
+	/* The socket file, if any, is systemd's: never ours to unlink. */
+	if ((rc = listener_add(ed, fd, NULL, err, errlen)) != 0)
+		return rc;
+	snprintf(ed->listeners[ed->nlisteners - 1].origin,
+	    sizeof(ed->listeners[0].origin), " (from systemd, %s)", name);
+	return 0;
+}
+
 int
-listener_open_all(struct echod *ed, char *err, size_t errlen)
+listener_open_all(struct echod *ed, const struct sd_listen *inherited,
+    char *err, size_t errlen)
 {
 	const struct config *cfg = ed->cfg;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	ed->resume_ev = evtimer_new(ed->base, resume_cb, ed);
 	if (ed->resume_ev == NULL) {
 		snprintf(err, errlen, "cannot create a timer: out of memory");
 		return EX_OSERR;
 	}
-	for (i = 0; i < cfg->nlisten; i++) {
+	for (i = 0; rc == 0 && i < (size_t)inherited->n; i++)
+		rc = listener_adopt(ed, SD_FDS_START + (int)i,
+		    inherited->names[i], err, errlen);
+	/* With sockets from systemd, the default address is not wanted. */
+	if (inherited->n > 0 && cfg->listen_is_default)
+		i = cfg->nlisten;
+	else
+		i = 0;
+	for (; rc == 0 && i < cfg->nlisten; i++) {
 		if (cfg->listen[i].kind == LISTEN_UNIX)
 			rc = open_unix(ed, &cfg->listen[i], err, errlen);
 		else
 			rc = open_inet(ed, &cfg->listen[i], err, errlen);
-		if (rc != 0) {
-			listener_close_all(ed);
-			return rc;
-		}
 	}
-	return 0;
+	if (rc != 0)
+		listener_close_all(ed);
+	return rc;
 }
 
 void
@@ -408,7 +482,8 @@ listener_log_all(const struct echod *ed)
 	size_t i;
 
 	for (i = 0; i < ed->nlisteners; i++)
-		log_info("listening on %s", ed->listeners[i].name);
+		log_info("listening on %s%s", ed->listeners[i].name,
+		    ed->listeners[i].origin);
 }
 
 void

@@ -16,7 +16,8 @@
 #include "echod/limits.h"
 #include "echod/listener.h"
 #include "echod/log.h"
-#include "version.h"
+#include "echod/notify.h"
+#include "build_config.h"
 
 /* Raise the soft open-file limit to the hard one; return what we have. */
 static uint64_t
@@ -58,6 +59,7 @@ int
 main(int argc, char **argv)
 {
 	static struct config cfg;	/* large: keep it off the stack */
+	static struct sd_listen inherited;
 	struct echod ed;
 	char err[512];
 	int rc;
@@ -75,6 +77,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_init(cfg.log_level);
+	if ((rc = notify_listen_fds(&inherited, err, sizeof(err))) != 0) {
+		log_error("%s", err);
+		return rc;
+	}
 	/* A client that vanishes must cost an EPIPE, not the daemon. */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -82,18 +88,21 @@ main(int argc, char **argv)
 		fatalx(EX_OSERR, "cannot set up the event loop: %s; if that "
 		    "is \"too many open files\", raise 'ulimit -n'",
 		    strerror(errno));
-	if ((rc = listener_open_all(&ed, err, sizeof(err))) != 0) {
+	if ((rc = listener_open_all(&ed, &inherited, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		server_free(&ed);
 		return rc;
 	}
-	log_info("echod %s started (libevent %s, %s; max-conns %llu, "
-	    "buffer-limit %zu, idle-timeout %u s, drain-timeout %u s)",
+	log_info("echod %s started (libevent %s, %s, systemd %s; max-conns "
+	    "%llu, buffer-limit %zu, idle-timeout %u s, drain-timeout %u s)",
 	    ECHOD_VERSION, event_get_version(),
-	    event_base_get_method(ed.base),
+	    event_base_get_method(ed.base), notify_impl(),
 	    (unsigned long long)ed.max_conns, cfg.buffer_limit,
 	    cfg.idle_timeout, cfg.drain_timeout);
 	listener_log_all(&ed);
+	if (notify_ready(&ed) == -1)
+		fatalx(EX_OSERR, "cannot start the systemd timers: out of "
+		    "memory");
 	rc = server_run(&ed);
 	log_info("echod stopped after serving %llu connections",
 	    (unsigned long long)ed.accepted);

@@ -17,6 +17,7 @@
 #include "echod/echod.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/notify.h"
 
 static void
 server_stop_now(struct echod *ed, const char *why)
@@ -44,6 +45,7 @@ server_drain(struct echod *ed, int sig)
 
 	ed->state = ECHOD_DRAINING;
 	listener_close_all(ed);
+	notify_stopping(ed);
 	if (ed->nconns == 0) {
 		log_info("received %s: no connections open, stopping",
 		    sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -154,6 +156,7 @@ server_free(struct echod *ed)
 	ed->state = ECHOD_STOPPING;
 	conn_close_all(ed, "exiting");
 	listener_close_all(ed);
+	notify_free(ed);
 	if (ed->sigterm_ev != NULL)
 		event_free(ed->sigterm_ev);
 	if (ed->sigint_ev != NULL)

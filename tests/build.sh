@@ -6,12 +6,13 @@ set -eu
 cd "$(dirname "$0")/.."
 
 sh tests/deps.sh gcc libc6-dev meson ninja-build pkg-config libevent-dev \
-    check
+    libsystemd-dev check
 
 builddir=${1:-build}
 [ $# -gt 0 ] && shift
 if [ -f "$builddir/build.ninja" ]; then
-	[ $# -gt 0 ] && meson configure "$builddir" "$@"
+	# --reconfigure also picks up options added since the last setup.
+	[ $# -gt 0 ] && meson setup --reconfigure "$builddir" "$@" >/dev/null
 else
 	meson setup "$builddir" "$@"
 fi

@@ -32,7 +32,8 @@ enum config_action {
 struct config {
 	enum config_action	action;
 	struct listen_spec	listen[CONFIG_MAX_LISTEN];
-	size_t			nlisten;	/* 0: the default address */
+	size_t			nlisten;
+	int			listen_is_default; /* no --listen given */
 	uint64_t		max_conns;	/* 0: derive from fd limit */
 	unsigned		idle_timeout;	/* seconds, 0: off */
 	size_t			buffer_limit;	/* bytes held per client */

@@ -36,6 +36,12 @@ struct echod {
 	uint64_t		 accepted;	/* since start */
 	const struct timeval	*idle_tv;	/* common timeout, or NULL */
 
+	int			 notify_on;	/* NOTIFY_SOCKET is set */
+	int			 notify_warned;
+	struct event		*watchdog_ev;
+	struct event		*status_ev;
+	char			 status_last[128];
+
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
 	struct event		*drain_ev;

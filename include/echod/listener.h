@@ -10,11 +10,16 @@
 
 struct echod;
 
+struct sd_listen;
+
 /*
- * Open every listener of ED->cfg.  Returns 0, or a sysexits code with a
+ * Serve the sockets systemd passed (INHERITED, checked to be listening
+ * stream sockets) and open every --listen of ED->cfg; the default address
+ * only when systemd passed nothing.  Returns 0, or a sysexits code with a
  * one-line message in ERR; on failure nothing stays open or on disk.
  */
-int	listener_open_all(struct echod *ed, char *err, size_t errlen);
+int	listener_open_all(struct echod *ed, const struct sd_listen *inherited,
+	    char *err, size_t errlen);
 
 /* Log each listener's real address ("listening on 127.0.0.1:41234"). */
 void	listener_log_all(const struct echod *ed);

@@ -1,0 +1,37 @@
+/*
+ * notify: echod as a systemd service.  Socket activation (inherited
+ * listening sockets) and sd_notify (READY, STATUS, STOPPING, WATCHDOG),
+ * through libsystemd when the build has it, else our own implementation
+ * of the same protocols (see sdproto.h).  Without NOTIFY_SOCKET nothing
+ * is sent and nothing fails.
+ */
+#ifndef ECHOD_NOTIFY_H
+#define ECHOD_NOTIFY_H
+
+#include <stddef.h>
+
+#include "echod/sdproto.h"
+
+struct echod;
+
+/* "libsystemd" or "built-in": which implementation this build uses. */
+const char	*notify_impl(void);
+
+/*
+ * The sockets systemd passed us, with their names; unsets LISTEN_* so
+ * children do not inherit them.  Returns 0, or a sysexits code with a
+ * message in ERR when the environment is malformed.
+ */
+int		 notify_listen_fds(struct sd_listen *out, char *err,
+		    size_t errlen);
+
+/* READY=1 and STATUS=; starts the watchdog and status timers. */
+int		 notify_ready(struct echod *ed);
+
+/* STOPPING=1 and STATUS= as draining starts. */
+void		 notify_stopping(struct echod *ed);
+
+/* Stop the timers. */
+void		 notify_free(struct echod *ed);
+
+#endif
