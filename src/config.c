@@ -55,9 +55,12 @@ static const char usage_text[] =
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
 "\n"
+"Under systemd, echod serves the sockets it is passed (LISTEN_FDS) as well\n"
+"as any --listen, and reports to NOTIFY_SOCKET (Type=notify, WatchdogSec=).\n"
+"\n"
 "Exit codes: 0 ok, 64 usage, 68 unknown host, 69 address in use,\n"
 "71 other OS error, 73 cannot create socket file, 75 name lookup failed\n"
-"for now, 77 permission denied.\n"
+"for now, 77 permission denied, 78 bad socket-activation setup.\n"
 "See echod(8).\n";
 
 const char *

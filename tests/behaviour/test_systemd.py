@@ -330,4 +330,29 @@ def test_service_exposure_is_at_most_2_0():
         assert p.returncode == 0, p.stdout
 
 
+def test_meson_install_places_binary_units_and_man_page():
+    dest = tempfile.mkdtemp(prefix="echod-install-")
+    p = subprocess.run(["meson", "install", "-C", BUILD, "--no-rebuild",
+                        "--destdir", dest], capture_output=True, text=True,
+                       timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    found = {}
+    for root, _, files in os.walk(dest):
+        for f in files:
+            found[f] = os.path.join(root, f)
+    for f in ("echod", "echod.8", "echod.socket", "echod.service",
+              "echod@.socket", "echod@.service"):
+        assert f in found, (f, sorted(found))
+    assert os.access(found["echod"], os.X_OK)
+    installed = "/" + os.path.relpath(found["echod"], dest)
+    for unit in ("echod.service", "echod@.service"):
+        with open(found[unit]) as f:
+            text = f.read()
+        assert "ExecStart=%s\n" % installed in text, text
+        assert "@" + "sbindir@" not in text
+    assert os.path.dirname(found["echod.service"]).endswith(
+        "lib/systemd/system"), found["echod.service"]
+    shutil.rmtree(dest)
+
+
 run(globals())
