@@ -18,6 +18,7 @@ enum {
 	OPT_BACKLOG,
 	OPT_DRAIN_TIMEOUT,
 	OPT_LOG_LEVEL,
+	OPT_WORKERS,
 };
 
 static const struct option long_options[] = {
@@ -28,6 +29,7 @@ static const struct option long_options[] = {
 	{ "backlog",		required_argument, NULL, OPT_BACKLOG },
 	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
+	{ "workers",		required_argument, NULL, OPT_WORKERS },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -36,7 +38,8 @@ static const struct option long_options[] = {
 static const char usage_text[] =
 "usage: echod [--listen SPEC]... [--max-conns N] [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
-"             [--log-level error|warn|info|debug] [--help] [--version]\n"
+"             [--workers N] [--log-level error|warn|info|debug]\n"
+"             [--help] [--version]\n"
 "\n"
 "An RFC 862 echo server: every byte a client sends comes back to it.\n"
 "\n"
@@ -51,6 +54,8 @@ static const char usage_text[] =
 "  --backlog N            listen(2) backlog (default 1024)\n"
 "  --drain-timeout SECONDS on SIGTERM/SIGINT, how long open connections may\n"
 "                         finish before they are closed (default 10)\n"
+"  --workers N            threads serving connections (default: one per\n"
+"                         online CPU)\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -140,6 +145,12 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		    err, errlen) == -1)
 			return -1;
 		cfg->drain_timeout = (unsigned)v;
+		return 0;
+	case OPT_WORKERS:
+		if (parse_number("workers", arg, 1, CONFIG_WORKERS_MAX, &v,
+		    err, errlen) == -1)
+			return -1;
+		cfg->workers = (unsigned)v;
 		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &cfg->log_level) == -1) {

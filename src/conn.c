@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,13 +27,14 @@
 #include "echod/echo.h"
 #include "echod/echod.h"
 #include "echod/log.h"
+#include "echod/worker.h"
 
 #define CONN_PAUSED	0x1	/* reading stopped: output at the limit */
 #define CONN_EOF	0x2	/* client sent FIN: flush, then close */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
-	struct echod		*ed;
+	struct worker		*w;
 	struct bufferevent	*bev;
 	uint64_t		 id;
 	unsigned		 flags;
@@ -45,22 +47,21 @@ static void	conn_event_cb(struct bufferevent *, short, void *);
 static void
 conn_close(struct conn *c, const char *why)
 {
-	struct echod *ed = c->ed;
+	struct worker *w = c->w;
 
 	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
 	    why);
 	LIST_REMOVE(c, entry);
 	bufferevent_free(c->bev);
 	free(c);
-	ed->nconns--;
-	server_conn_gone(ed);
+	worker_conn_gone(w);
 }
 
 void
-conn_close_all(struct echod *ed, const char *why)
+conn_close_all(struct worker *w, const char *why)
 {
-	while (!LIST_EMPTY(&ed->conns))
-		conn_close(LIST_FIRST(&ed->conns), why);
+	while (!LIST_EMPTY(&w->conns))
+		conn_close(LIST_FIRST(&w->conns), why);
 }
 
 /* Call conn_write_cb once the output has drained to LOW bytes. */
@@ -77,7 +78,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 	struct evbuffer *out = bufferevent_get_output(bev);
-	size_t limit = c->ed->cfg->buffer_limit;
+	size_t limit = c->w->ed->cfg->buffer_limit;
 
 	echo_move(bufferevent_get_input(bev), out);
 	if (evbuffer_get_length(out) >= limit) {
@@ -156,49 +157,60 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 static void
-conn_log_open(struct conn *c, const struct sockaddr *peer, socklen_t len)
+conn_log_open(struct conn *c, int fd)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
 	char name[ADDR_STRLEN];
 
 	if (!log_enabled(LOG_LEVEL_DEBUG))
 		return;
-	addr_format(peer, len, name, sizeof(name));
-	log_debug("connection %llu from %s opened (%llu open)",
-	    (unsigned long long)c->id, name,
-	    (unsigned long long)c->ed->nconns);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1)
+		snprintf(name, sizeof(name), "(gone)");
+	else
+		addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
+	log_debug("connection %llu from %s opened on worker %u (%llu there)",
+	    (unsigned long long)c->id, name, c->w->id,
+	    (unsigned long long)c->w->nconns);
 }
 
-int
-conn_new(struct echod *ed, int fd, const struct sockaddr *peer,
-    socklen_t peerlen)
+/* A connection we could not set up: give its slot back. */
+static void
+conn_drop(struct worker *w, int fd)
 {
+	log_warnx("dropping a new connection: out of memory");
+	close(fd);
+	w->nconns++;
+	worker_conn_gone(w);
+}
+
+void
+conn_new(struct worker *w, int fd)
+{
+	struct echod *ed = w->ed;
 	struct conn *c;
 	int on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		log_warnx("dropping a new connection: out of memory");
-		close(fd);
-		return -1;
+		conn_drop(w, fd);
+		return;
 	}
-	c->bev = bufferevent_socket_new(ed->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
-		log_warnx("dropping a new connection: out of memory");
 		free(c);
-		close(fd);
-		return -1;
+		conn_drop(w, fd);
+		return;
 	}
 	/* Echoes are small and answer a request: never wait for Nagle. */
-	if (peer->sa_family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	c->ed = ed;
-	c->id = ++ed->accepted;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->w = w;
+	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	bufferevent_set_max_single_read(c->bev, ECHO_READ_MAX);
-	if (ed->idle_tv != NULL)
-		bufferevent_set_timeouts(c->bev, ed->idle_tv, ed->idle_tv);
+	if (w->idle_tv != NULL)
+		bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
-	LIST_INSERT_HEAD(&ed->conns, c, entry);
-	ed->nconns++;
-	conn_log_open(c, peer, peerlen);
-	return 0;
+	LIST_INSERT_HEAD(&w->conns, c, entry);
+	w->nconns++;
+	conn_log_open(c, fd);
 }

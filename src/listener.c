@@ -28,12 +28,12 @@
 #include <event2/listener.h>
 
 #include "echod/addr.h"
-#include "echod/conn.h"
 #include "echod/echod.h"
 #include "echod/listen_error.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/sdproto.h"
+#include "echod/worker.h"
 
 #define RESOLVE_MAX		16
 #define ACCEPT_RETRY_MSEC	100
@@ -60,14 +60,22 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct echod *ed = arg;
 
+	uint64_t n;
+
 	(void)evl;
+	(void)sa;
+	(void)socklen;
 	if (ed->fds_short) {
 		log_info("accepting new connections again");
 		ed->fds_short = 0;
 	}
-	if (conn_new(ed, fd, sa, (socklen_t)socklen) == -1)
+	/* Count it here, the one place that decides about --max-conns. */
+	n = atomic_fetch_add(&ed->nconns, 1) + 1;
+	if (worker_hand(ed, fd) == -1) {
+		atomic_fetch_sub(&ed->nconns, 1);
 		return;
-	if (ed->nconns < ed->max_conns)
+	}
+	if (n < ed->max_conns)
 		return;
 	if (!ed->full_logged)
 		log_warnx("reached --max-conns %llu: new clients wait in the "
@@ -89,7 +97,8 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 		log_warnx("cannot accept new connections: %s (%llu open); "
 		    "retrying every %d ms until it succeeds; raise 'ulimit -n' "
 		    "or lower --max-conns", strerror(err),
-		    (unsigned long long)ed->nconns, ACCEPT_RETRY_MSEC);
+		    (unsigned long long)atomic_load(&ed->nconns),
+		    ACCEPT_RETRY_MSEC);
 	ed->fds_short = 1;
 	listener_pause(ed, ECHOD_PAUSE_FDS);
 	evtimer_add(ed->resume_ev, &tv);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -17,6 +18,7 @@
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/notify.h"
+#include "echod/worker.h"
 #include "build_config.h"
 
 /* Raise the soft open-file limit to the hard one; return what we have. */
@@ -55,6 +57,20 @@ choose_max_conns(const struct config *cfg)
 	return cfg->max_conns;
 }
 
+static unsigned
+choose_workers(const struct config *cfg)
+{
+	long cpus;
+
+	if (cfg->workers > 0)
+		return cfg->workers;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return cpus > (long)CONFIG_WORKERS_MAX ? CONFIG_WORKERS_MAX :
+	    (unsigned)cpus;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -85,18 +101,23 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (server_init(&ed, &cfg, choose_max_conns(&cfg)) == -1)
-		fatalx(EX_OSERR, "cannot set up the event loop: %s; if that "
-		    "is \"too many open files\", raise 'ulimit -n'",
-		    strerror(errno));
+		fatalx(EX_OSERR, "cannot set up the event loop: %s (raise "
+		    "'ulimit -n' if descriptors ran out)", strerror(errno));
 	if ((rc = listener_open_all(&ed, &inherited, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		server_free(&ed);
 		return rc;
 	}
-	log_info("echod %s started (libevent %s, %s, systemd %s; max-conns "
-	    "%llu, buffer-limit %zu, idle-timeout %u s, drain-timeout %u s)",
-	    ECHOD_VERSION, event_get_version(),
-	    event_base_get_method(ed.base), notify_impl(),
+	if (worker_start_all(&ed, choose_workers(&cfg), err,
+	    sizeof(err)) == -1) {
+		log_error("%s", err);
+		server_free(&ed);
+		return EX_OSERR;
+	}
+	log_info("echod %s started (libevent %s, %s, systemd %s; %u workers, "
+	    "max-conns %llu, buffer-limit %zu, idle-timeout %u s, "
+	    "drain-timeout %u s)", ECHOD_VERSION, event_get_version(),
+	    event_base_get_method(ed.base), notify_impl(), ed.nworkers,
 	    (unsigned long long)ed.max_conns, cfg.buffer_limit,
 	    cfg.idle_timeout, cfg.drain_timeout);
 	listener_log_all(&ed);
@@ -105,7 +126,7 @@ main(int argc, char **argv)
 		    "memory");
 	rc = server_run(&ed);
 	log_info("echod stopped after serving %llu connections",
-	    (unsigned long long)ed.accepted);
+	    (unsigned long long)atomic_load(&ed.accepted));
 	server_free(&ed);
 	return rc;
 }

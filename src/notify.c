@@ -162,12 +162,14 @@ notify(struct echod *ed, const char *msg)
 }
 
 static void
-format_status(const struct echod *ed, char *buf, size_t len)
+format_status(struct echod *ed, char *buf, size_t len)
 {
+	uint64_t open = atomic_load(&ed->nconns);
+
 	snprintf(buf, len, "STATUS=%s %zu listener%s, %llu connection%s open",
 	    ed->state == ECHOD_RUNNING ? "serving" : "draining",
 	    ed->nlisteners, ed->nlisteners == 1 ? "" : "s",
-	    (unsigned long long)ed->nconns, ed->nconns == 1 ? "" : "s");
+	    (unsigned long long)open, open == 1 ? "" : "s");
 }
 
 static void

@@ -1,33 +1,38 @@
 /*
- * server.c: the event loop's lifetime: set-up, signals, graceful drain.
+ * server.c: the accepting thread's event loop, and the workers' lifetime.
  *
  * SIGTERM/SIGINT close the listeners at once (new clients are refused) and
- * let open connections go on until they end or --drain-timeout passes; the
- * loop exits only when no connection is left, so no pending echo is cut
- * off by event_base_loopexit() (libevent #839).  A second signal closes
- * what is left at once.
+ * tell every worker to drain: its connections go on until they end or
+ * --drain-timeout passes.  A worker's loop exits only when it has no
+ * connection left, so no pending echo is cut off by event_base_loopexit()
+ * (libevent #839).  A second signal closes what is left at once.  The main
+ * loop ends when every worker's has.
  */
+#include <sys/eventfd.h>
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
-#include "echod/conn.h"
 #include "echod/echod.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/notify.h"
+#include "echod/worker.h"
 
 static void
 server_stop_now(struct echod *ed, const char *why)
 {
+	uint64_t open = atomic_load(&ed->nconns);
+
 	ed->state = ECHOD_STOPPING;
-	if (ed->nconns > 0)
+	if (open > 0)
 		log_info("closing %llu connections: %s",
-		    (unsigned long long)ed->nconns, why);
-	conn_close_all(ed, why);
-	event_base_loopexit(ed->base, NULL);
+		    (unsigned long long)open, why);
+	worker_stop_all(ed);
 }
 
 static void
@@ -42,23 +47,25 @@ static void
 server_drain(struct echod *ed, int sig)
 {
 	struct timeval tv = { (time_t)ed->cfg->drain_timeout, 0 };
+	uint64_t open = atomic_load(&ed->nconns);
+	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
 
 	ed->state = ECHOD_DRAINING;
+	ed->drain_from = open;
 	listener_close_all(ed);
 	notify_stopping(ed);
-	if (ed->nconns == 0) {
-		log_info("received %s: no connections open, stopping",
-		    sig == SIGINT ? "SIGINT" : "SIGTERM");
-		event_base_loopexit(ed->base, NULL);
+	if (open == 0)
+		log_info("received %s: no connections open, stopping", name);
+	else
+		log_info("received %s: listeners closed, draining %llu "
+		    "connections for up to %u s", name,
+		    (unsigned long long)open, ed->cfg->drain_timeout);
+	if (ed->cfg->drain_timeout == 0 && open > 0) {
+		server_stop_now(ed, "drain timeout");
 		return;
 	}
-	log_info("received %s: listeners closed, draining %llu connections "
-	    "for up to %u s", sig == SIGINT ? "SIGINT" : "SIGTERM", (unsigned long long)ed->nconns,
-	    ed->cfg->drain_timeout);
-	if (ed->cfg->drain_timeout == 0)
-		server_stop_now(ed, "drain timeout");
-	else
-		evtimer_add(ed->drain_ev, &tv);
+	worker_drain_all(ed);
+	evtimer_add(ed->drain_ev, &tv);
 }
 
 static void
@@ -73,21 +80,26 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		server_stop_now(ed, "second signal");
 }
 
-/* Called by conn.c after a connection is freed. */
-void
-server_conn_gone(struct echod *ed)
+/* A worker freed a slot at --max-conns, or its loop ended. */
+static void
+main_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (ed->state == ECHOD_STOPPING)
-		return;
-	if (ed->state == ECHOD_DRAINING) {
-		if (ed->nconns == 0) {
-			log_info("all connections drained");
-			event_base_loopexit(ed->base, NULL);
-		}
+	struct echod *ed = arg;
+	uint64_t n;
+
+	(void)what;
+	while (read(fd, &n, sizeof(n)) == sizeof(n))
+		;
+	if (ed->state == ECHOD_RUNNING) {
+		if (atomic_load(&ed->nconns) < ed->max_conns)
+			listener_resume(ed, ECHOD_PAUSE_FULL);
 		return;
 	}
-	if (ed->nconns < ed->max_conns)
-		listener_resume(ed, ECHOD_PAUSE_FULL);
+	if (worker_done_count(ed) < ed->nworkers)
+		return;
+	if (ed->state == ECHOD_DRAINING && ed->drain_from > 0)
+		log_info("all connections drained");
+	event_base_loopexit(ed->base, NULL);
 }
 
 static void
@@ -120,21 +132,25 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	memset(ed, 0, sizeof(*ed));
 	ed->cfg = cfg;
 	ed->max_conns = max_conns;
-	LIST_INIT(&ed->conns);
+	ed->wake_fd = -1;
+	atomic_init(&ed->nconns, 0);
+	atomic_init(&ed->accepted, 0);
 	event_set_log_callback(libevent_log_cb);
 	event_set_fatal_callback(libevent_fatal_cb);
 	if ((ed->base = event_base_new()) == NULL)
 		return -1;
-	if (cfg->idle_timeout > 0) {
-		/* One shared queue for every connection's idle timer. */
-		struct timeval tv = { (time_t)cfg->idle_timeout, 0 };
-		ed->idle_tv = event_base_init_common_timeout(ed->base, &tv);
-	}
+	ed->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ed->wake_fd == -1)
+		return -1;
+	ed->wake_ev = event_new(ed->base, ed->wake_fd, EV_READ | EV_PERSIST,
+	    main_wake_cb, ed);
 	ed->sigterm_ev = evsignal_new(ed->base, SIGTERM, signal_cb, ed);
 	ed->sigint_ev = evsignal_new(ed->base, SIGINT, signal_cb, ed);
 	ed->drain_ev = evtimer_new(ed->base, drain_timeout_cb, ed);
-	if (ed->sigterm_ev == NULL || ed->sigint_ev == NULL ||
-	    ed->drain_ev == NULL || evsignal_add(ed->sigterm_ev, NULL) == -1 ||
+	if (ed->wake_ev == NULL || ed->sigterm_ev == NULL ||
+	    ed->sigint_ev == NULL || ed->drain_ev == NULL ||
+	    event_add(ed->wake_ev, NULL) == -1 ||
+	    evsignal_add(ed->sigterm_ev, NULL) == -1 ||
 	    evsignal_add(ed->sigint_ev, NULL) == -1)
 		return -1;
 	return 0;
@@ -154,9 +170,13 @@ void
 server_free(struct echod *ed)
 {
 	ed->state = ECHOD_STOPPING;
-	conn_close_all(ed, "exiting");
 	listener_close_all(ed);
+	worker_free_all(ed);
 	notify_free(ed);
+	if (ed->wake_ev != NULL)
+		event_free(ed->wake_ev);
+	if (ed->wake_fd != -1)
+		close(ed->wake_fd);
 	if (ed->sigterm_ev != NULL)
 		event_free(ed->sigterm_ev);
 	if (ed->sigint_ev != NULL)

@@ -21,6 +21,7 @@
 #define CONFIG_BACKLOG_MAX	65535ULL
 #define CONFIG_BACKLOG_DEFAULT	1024
 #define CONFIG_DRAIN_MAX	3600ULL
+#define CONFIG_WORKERS_MAX	256ULL
 #define CONFIG_DRAIN_DEFAULT	10
 
 enum config_action {
@@ -39,6 +40,7 @@ struct config {
 	size_t			buffer_limit;	/* bytes held per client */
 	int			backlog;
 	unsigned		drain_timeout;	/* seconds */
+	unsigned		workers;	/* 0: one per online CPU */
 	enum log_level		log_level;
 };
 

@@ -4,16 +4,15 @@
 #ifndef ECHOD_CONN_H
 #define ECHOD_CONN_H
 
-#include <sys/socket.h>
+struct worker;
 
-struct echod;
-struct conn;
+/*
+ * Serve FD, accepted by the main thread and counted in ed->nconns, on
+ * worker W.  On failure FD is closed and its count given back.
+ */
+void	conn_new(struct worker *w, int fd);
 
-/* Take over FD (accepted from PEER).  Returns 0, or -1 with FD closed. */
-int	conn_new(struct echod *ed, int fd, const struct sockaddr *peer,
-	    socklen_t peerlen);
-
-/* Close every connection now, dropping what was not yet sent. */
-void	conn_close_all(struct echod *ed, const char *why);
+/* Close every connection of W now, dropping what was not yet sent. */
+void	conn_close_all(struct worker *w, const char *why);
 
 #endif

@@ -4,8 +4,8 @@
 #ifndef ECHOD_ECHOD_H
 #define ECHOD_ECHOD_H
 
+#include <stdatomic.h>
 #include <stdint.h>
-#include <sys/queue.h>
 #include <sys/time.h>
 
 #include "echod/config.h"
@@ -13,7 +13,7 @@
 struct event_base;
 struct event;
 struct listener;
-struct conn;
+struct worker;
 
 /* Why accepting is paused; accepting resumes when no reason is left. */
 #define ECHOD_PAUSE_FULL	0x1	/* --max-conns reached */
@@ -30,11 +30,16 @@ struct echod {
 	int			 fds_short;	/* logged, not yet recovered */
 	int			 full_logged;
 
-	LIST_HEAD(, conn)	 conns;
-	uint64_t		 nconns;
+	struct worker		*workers;
+	unsigned		 nworkers;
+	unsigned		 next_worker;	/* round-robin */
+	int			 wake_fd;	/* eventfd: workers -> main */
+	struct event		*wake_ev;
+
+	/* Shared by every thread; the main thread alone increments nconns. */
+	_Atomic uint64_t	 nconns;
+	_Atomic uint64_t	 accepted;	/* since start; ids */
 	uint64_t		 max_conns;
-	uint64_t		 accepted;	/* since start */
-	const struct timeval	*idle_tv;	/* common timeout, or NULL */
 
 	int			 notify_on;	/* NOTIFY_SOCKET is set */
 	int			 notify_warned;
@@ -45,6 +50,7 @@ struct echod {
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
 	struct event		*drain_ev;
+	uint64_t		 drain_from;	/* open when draining began */
 	enum {
 		ECHOD_RUNNING,
 		ECHOD_DRAINING,		/* listeners closed, clients finish */
@@ -52,11 +58,10 @@ struct echod {
 	}			 state;
 };
 
-/* server.c: the event loop's lifetime. */
+/* server.c: the accepting thread's loop and the workers' lifetime. */
 int	server_init(struct echod *ed, const struct config *cfg,
 	    uint64_t max_conns);
 int	server_run(struct echod *ed);
 void	server_free(struct echod *ed);
-void	server_conn_gone(struct echod *ed);
 
 #endif

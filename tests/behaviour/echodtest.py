@@ -139,7 +139,7 @@ class Echod:
 def run_cmd(args, **kw):
     """Run echod to completion (for start-up errors); returns
     (exit code, stdout, stderr)."""
-    env = dict(os.environ)
+    env = dict(kw.pop("env", None) or os.environ)
     env.pop("JOURNAL_STREAM", None)
     p = subprocess.run([ECHOD] + list(args), stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=WAIT, env=env, **kw)

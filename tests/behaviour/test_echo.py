@@ -2,6 +2,7 @@
 data of any size; half-close returns everything pending; many concurrent
 real netcat clients each get exactly their own bytes."""
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -96,6 +97,30 @@ def test_300_concurrent_netcat_clients_get_their_own_bytes():
         assert not bad, "%d clients wrong, e.g. %s" % (len(bad), bad[:3])
         d.stop()
     shutil.rmtree(tmp)
+
+
+def test_connections_spread_over_workers_and_each_echoes_its_own():
+    with Echod("--listen", "127.0.0.1:0", "--workers", "3",
+               "--log-level", "debug") as d:
+        assert "3 workers" in d.log()
+        socks = [connect(d.addrs[0]) for _ in range(9)]
+        sent = [b"%d:" % i + os.urandom(1000) for i in range(9)]
+        for s, data in zip(socks, sent):   # interleaved across workers
+            s.sendall(data)
+        for s, data in zip(socks, sent):
+            assert recv_exact(s, len(data)) == data
+            s.close()
+        per_worker = [len(re.findall(r"opened on worker %d " % w, d.log()))
+                      for w in range(3)]
+        assert per_worker == [3, 3, 3], per_worker
+        d.stop()
+
+
+def test_one_worker_serves_everything():
+    with Echod("--listen", "127.0.0.1:0", "--workers", "1") as d:
+        data = os.urandom(1 << 20)
+        assert roundtrip_halfclose(d.addrs[0], data) == data
+        d.stop()
 
 
 run(globals())

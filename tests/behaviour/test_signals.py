@@ -42,7 +42,8 @@ def test_sigterm_refuses_new_clients_and_lets_open_ones_finish():
 def test_drain_timeout_closes_stragglers_and_exits_0():
     with Echod("--listen", "127.0.0.1:0", "--drain-timeout", "1") as d:
         idle = connect(d.addrs[0])
-        echo_once(d.addrs[0])
+        idle.sendall(b"x")          # served: it is on a worker now
+        assert recv_exact(idle, 1) == b"x"
         d.signal(signal.SIGTERM)
         assert d.wait() == 0, d.log()
         assert re.search(r"closing 1 connections: drain timeout", d.log())
@@ -53,7 +54,8 @@ def test_drain_timeout_closes_stragglers_and_exits_0():
 def test_second_signal_exits_at_once():
     with Echod("--listen", "127.0.0.1:0", "--drain-timeout", "3600") as d:
         idle = connect(d.addrs[0])
-        echo_once(d.addrs[0])
+        idle.sendall(b"x")
+        assert recv_exact(idle, 1) == b"x"
         d.signal(signal.SIGTERM)
         d.wait_log(r"draining 1 connections")
         d.signal(signal.SIGINT)
@@ -63,8 +65,9 @@ def test_second_signal_exits_at_once():
 
 
 def test_sigint_with_no_clients_stops_cleanly():
-    with Echod("--listen", "127.0.0.1:0") as d:
+    with Echod("--listen", "127.0.0.1:0", "--log-level", "debug") as d:
         echo_once(d.addrs[0])
+        d.wait_log(r"connection 1 closed: client closed")
         d.signal(signal.SIGINT)
         assert d.wait() == 0
         log = d.log()

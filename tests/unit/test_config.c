@@ -55,6 +55,7 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(cfg.backlog, 1024);
 	ck_assert_uint_eq(cfg.drain_timeout, 10);
 	ck_assert_int_eq(cfg.log_level, LOG_LEVEL_INFO);
+	ck_assert_uint_eq(cfg.workers, 0);
 }
 END_TEST
 
@@ -63,7 +64,9 @@ START_TEST(test_every_option_is_read)
 	ck_assert_int_eq(run("--listen", "127.0.0.1:1", "--listen=[::1]:2",
 	    "--listen", "unix:/tmp/e.sock", "--max-conns", "5",
 	    "--idle-timeout", "30", "--buffer-limit", "64K", "--backlog", "7",
-	    "--drain-timeout=0", "--log-level", "debug", NULL), 0);
+	    "--drain-timeout=0", "--log-level", "debug", "--workers", "3",
+	    NULL), 0);
+	ck_assert_uint_eq(cfg.workers, 3);
 	ck_assert_uint_eq(cfg.nlisten, 3);
 	ck_assert_uint_eq(cfg.listen[1].port, 2);
 	ck_assert_int_eq(cfg.listen[2].kind, LISTEN_UNIX);
@@ -116,6 +119,8 @@ START_TEST(test_bad_numbers_name_value_and_range)
 	assert_usage_error(run("--drain-timeout", "3601", NULL), "3600");
 	assert_usage_error(run("--buffer-limit", "10", NULL), "from 1K to 1G");
 	assert_usage_error(run("--buffer-limit", "2G", NULL), "too large");
+	assert_usage_error(run("--workers", "0", NULL), "from 1 to 256");
+	assert_usage_error(run("--workers", "257", NULL), "too large");
 	assert_usage_error(run("--log-level", "loud", NULL),
 	    "use error, warn, info or debug");
 }

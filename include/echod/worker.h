@@ -1,0 +1,56 @@
+/*
+ * worker: a thread with its own event_base that owns the connections
+ * handed to it.  The accepting (main) thread passes each accepted fd to a
+ * worker through that worker's pipe; nothing libevent owns ever crosses a
+ * thread, so libevent needs no locking.
+ */
+#ifndef ECHOD_WORKER_H
+#define ECHOD_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/time.h>
+
+struct echod;
+struct conn;
+struct event;
+struct event_base;
+
+struct worker {
+	struct echod		*ed;
+	unsigned		 id;
+	pthread_t		 thread;
+	int			 started;
+	struct event_base	*base;
+	const struct timeval	*idle_tv;	/* common timeout, or NULL */
+	int			 pipe[2];	/* fds and commands, in order */
+	struct event		*pipe_ev;
+	LIST_HEAD(, conn)	 conns;
+	uint64_t		 nconns;	/* this worker's */
+	int			 draining;
+	atomic_int		 done;		/* its loop has ended */
+};
+
+/* Create N workers and start their threads.  0, or -1 with ERR set. */
+int	worker_start_all(struct echod *ed, unsigned n, char *err,
+	    size_t errlen);
+
+/* Accepting thread: give FD to the next worker.  0, or -1 (FD closed). */
+int	worker_hand(struct echod *ed, int fd);
+
+/* Accepting thread: let connections finish / close them now. */
+void	worker_drain_all(struct echod *ed);
+void	worker_stop_all(struct echod *ed);
+
+/* Number of workers whose loop has ended. */
+unsigned worker_done_count(const struct echod *ed);
+
+/* Join and free every worker (after their loops ended). */
+void	worker_free_all(struct echod *ed);
+
+/* conn.c: a connection of W closed. */
+void	worker_conn_gone(struct worker *w);
+
+#endif
