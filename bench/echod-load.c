@@ -1,0 +1,561 @@
+/*
+ * echod-load.c: a load generator for echo servers that checks every byte.
+ *
+ * One thread, one epoll loop, C connections.  Connection i sends the
+ * stream pattern[(k + i * 7919) % PATLEN] for k = 0, 1, 2, ...; whatever
+ * comes back is compared byte for byte against the same stream, so a lost,
+ * duplicated, reordered or foreign byte is counted, never just a byte count.
+ * Modes: pingpong (D messages of S bytes in flight per connection, latency
+ * per message), stream (as fast as the server drains), churn (connect, echo
+ * S bytes, close, again) and idle (hold C connections, then check each).
+ */
+#define _GNU_SOURCE
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hist.h"
+#include "load_opts.h"
+
+#define PATLEN		(1u << 16)
+#define STRIDE		7919u
+#define RBUF		(256u << 10)
+#define DRAIN_NS	(5ULL * 1000000000ULL)
+
+enum cstate { C_IDLE, C_CONNECTING, C_OPEN, C_DEAD };
+
+struct lconn {
+	int		 fd;
+	enum cstate	 state;
+	unsigned	 id;		/* pattern offset */
+	int		 wants_out;	/* EPOLLOUT registered */
+	uint64_t	 sent;		/* stream bytes written */
+	uint64_t	 target;	/* bytes we mean to have written */
+	uint64_t	 recvd;		/* stream bytes received */
+	uint64_t	*stamps;	/* pingpong: send time per message */
+	unsigned	 stamp_head, inflight;
+	uint64_t	 cycle_start;	/* churn */
+};
+
+struct load {
+	struct load_opts o;
+	struct lconn	*c;
+	int		 ep;
+	unsigned char	 pattern[2 * PATLEN];	/* doubled: any window fits */
+	unsigned char	 rbuf[RBUF];
+	struct sockaddr_storage addr;
+	socklen_t	 addrlen;
+	unsigned	 connecting, open, next_to_connect;
+	int		 running;	/* start new messages / writes */
+	uint64_t	 now, t0, t_end;
+	/* results */
+	uint64_t	 messages, bytes_out, bytes_in, mismatches;
+	uint64_t	 connect_failures, errors, cycles;
+	struct hist	 lat;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const unsigned char *
+stream_at(struct load *L, const struct lconn *c, uint64_t k)
+{
+	return &L->pattern[(k + (uint64_t)c->id * STRIDE) % PATLEN];
+}
+
+static void
+ep_set(struct load *L, struct lconn *c, int out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0),
+	    .data.ptr = c };
+
+	if (c->wants_out == out)
+		return;
+	c->wants_out = out;
+	epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void
+conn_kill(struct load *L, struct lconn *c, int error)
+{
+	if (c->state == C_OPEN)
+		L->open--;
+	else if (c->state == C_CONNECTING)
+		L->connecting--;
+	if (error)
+		L->errors++;
+	close(c->fd);
+	c->fd = -1;
+	c->state = error ? C_DEAD : C_IDLE;
+}
+
+static int
+conn_start(struct load *L, struct lconn *c)
+{
+	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
+	int family = L->addr.ss_family, one = 1;
+
+	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd == -1)
+		goto fail;
+	if (family != AF_UNIX) {
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (L->o.source_addrs > 1) {
+			struct sockaddr_in src = { .sin_family = AF_INET };
+			src.sin_addr.s_addr = htonl(0x7f000001u +
+			    c->id % L->o.source_addrs);
+			setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT,
+			    &one, sizeof(one));
+			if (bind(c->fd, (void *)&src, sizeof(src)) == -1)
+				goto fail;
+		}
+	}
+	if (connect(c->fd, (void *)&L->addr, L->addrlen) == -1 &&
+	    errno != EINPROGRESS)
+		goto fail;
+	c->state = C_CONNECTING;
+	c->wants_out = 1;
+	c->sent = c->target = c->recvd = 0;
+	c->inflight = 0;
+	c->cycle_start = L->now;
+	L->connecting++;
+	epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev);
+	return 0;
+fail:
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->state = C_DEAD;
+	L->connect_failures++;
+	return -1;
+}
+
+/* Write what is due: pending = target - sent. */
+static void
+conn_flush(struct load *L, struct lconn *c)
+{
+	while (c->sent < c->target) {
+		uint64_t n = c->target - c->sent;
+		ssize_t w;
+
+		if (n > PATLEN)
+			n = PATLEN;
+		w = send(c->fd, stream_at(L, c, c->sent), n, MSG_NOSIGNAL);
+		if (w == -1) {
+			if (errno == EAGAIN) {
+				ep_set(L, c, 1);
+				return;
+			}
+			conn_kill(L, c, 1);
+			return;
+		}
+		c->sent += (uint64_t)w;
+		L->bytes_out += (uint64_t)w;
+	}
+	ep_set(L, c, 0);
+}
+
+static void
+pingpong_send(struct load *L, struct lconn *c)
+{
+	unsigned slot = (c->stamp_head + c->inflight) % L->o.depth;
+
+	c->stamps[slot] = L->now;
+	c->inflight++;
+	c->target += L->o.size;
+}
+
+static void
+conn_opened(struct load *L, struct lconn *c)
+{
+	unsigned i;
+
+	c->state = C_OPEN;
+	L->connecting--;
+	L->open++;
+	switch (L->o.mode) {
+	case MODE_PINGPONG:
+		if (L->running)
+			for (i = 0; i < L->o.depth; i++)
+				pingpong_send(L, c);
+		break;
+	case MODE_STREAM:
+		if (L->running)
+			c->target = UINT64_MAX;
+		break;
+	case MODE_CHURN:
+		c->target = L->o.size;
+		break;
+	case MODE_IDLE:
+		break;
+	}
+	conn_flush(L, c);
+}
+
+/* Compare N received bytes at stream offset C->recvd; count differences. */
+static void
+verify(struct load *L, struct lconn *c, const unsigned char *buf, size_t n)
+{
+	size_t done = 0;
+
+	if (c->recvd + n > c->sent) {	/* more than we sent: all wrong */
+		uint64_t extra = c->recvd + n - c->sent;
+		L->mismatches += extra;
+		n -= (size_t)(extra > n ? n : extra);
+	}
+	while (done < n) {
+		size_t chunk = n - done, i;
+		const unsigned char *want = stream_at(L, c, c->recvd + done);
+
+		if (chunk > PATLEN)
+			chunk = PATLEN;
+		if (memcmp(buf + done, want, chunk) != 0)
+			for (i = 0; i < chunk; i++)
+				L->mismatches += buf[done + i] != want[i];
+		done += chunk;
+	}
+}
+
+/* Messages completed by the bytes just received. */
+static void
+pingpong_received(struct load *L, struct lconn *c, uint64_t before)
+{
+	uint64_t done = c->recvd / L->o.size - before / L->o.size;
+
+	while (done-- > 0 && c->inflight > 0) {
+		hist_record(&L->lat, L->now - c->stamps[c->stamp_head]);
+		c->stamp_head = (c->stamp_head + 1) % L->o.depth;
+		c->inflight--;
+		L->messages++;
+		if (L->running)
+			pingpong_send(L, c);
+	}
+}
+
+static void
+churn_received(struct load *L, struct lconn *c)
+{
+	if (c->recvd < L->o.size)
+		return;
+	hist_record(&L->lat, L->now - c->cycle_start);
+	L->cycles++;
+	L->messages++;
+	conn_kill(L, c, 0);
+	if (L->running)
+		conn_start(L, c);
+}
+
+static void
+conn_readable(struct load *L, struct lconn *c)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, L->rbuf, RBUF, 0);
+		uint64_t before = c->recvd;
+
+		if (n == 0) {
+			conn_kill(L, c, 1);	/* the server closed on us */
+			return;
+		}
+		if (n == -1) {
+			if (errno != EAGAIN)
+				conn_kill(L, c, 1);
+			return;
+		}
+		verify(L, c, L->rbuf, (size_t)n);
+		c->recvd += (uint64_t)n;
+		L->bytes_in += (uint64_t)n;
+		if (L->o.mode == MODE_PINGPONG)
+			pingpong_received(L, c, before);
+		else if (L->o.mode == MODE_CHURN) {
+			churn_received(L, c);
+			return;
+		} else if (L->o.mode == MODE_IDLE && c->recvd >= c->target)
+			L->messages++;
+		if (c->state != C_OPEN)
+			return;
+		if ((size_t)n < RBUF)
+			break;
+	}
+	if (c->sent < c->target)
+		conn_flush(L, c);
+}
+
+static void
+conn_event(struct load *L, struct lconn *c, uint32_t events)
+{
+	if (c->state == C_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
+			L->connect_failures++;
+			conn_kill(L, c, 0);
+			c->state = C_DEAD;
+			return;
+		}
+		conn_opened(L, c);
+		return;
+	}
+	if (c->state != C_OPEN)
+		return;
+	if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+		conn_readable(L, c);
+	if (c->state == C_OPEN && (events & EPOLLOUT))
+		conn_flush(L, c);
+}
+
+/* Start connects up to the burst limit. */
+static void
+connect_more(struct load *L)
+{
+	while (L->next_to_connect < L->o.conns &&
+	    L->connecting < L->o.connect_burst) {
+		L->now = now_ns();
+		conn_start(L, &L->c[L->next_to_connect++]);
+	}
+}
+
+static void
+loop_once(struct load *L, int timeout_ms)
+{
+	struct epoll_event evs[512];
+	int n, i;
+
+	n = epoll_wait(L->ep, evs, 512, timeout_ms);
+	L->now = now_ns();
+	for (i = 0; i < n; i++)
+		conn_event(L, evs[i].data.ptr, evs[i].events);
+}
+
+static void
+progress(struct load *L, uint64_t *last)
+{
+	if (L->o.quiet || !isatty(STDERR_FILENO) || L->now - *last < 1000000000)
+		return;
+	*last = L->now;
+	fprintf(stderr, "\r[%5.1fs] %u open, %llu msgs, %llu MB in, p99 %.1f "
+	    "us, %llu mismatched   ", (double)(L->now - L->t0) / 1e9, L->open,
+	    (unsigned long long)L->messages,
+	    (unsigned long long)(L->bytes_in >> 20),
+	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
+	    (unsigned long long)L->mismatches);
+}
+
+static int
+all_echoed(struct load *L)
+{
+	unsigned i;
+
+	for (i = 0; i < L->o.conns; i++)
+		if (L->c[i].state == C_OPEN && L->c[i].recvd < L->c[i].sent)
+			return 0;
+	return 1;
+}
+
+static uint64_t
+missing_bytes(struct load *L)
+{
+	uint64_t m = 0;
+	unsigned i;
+
+	for (i = 0; i < L->o.conns; i++)
+		if (L->c[i].sent > L->c[i].recvd)
+			m += L->c[i].sent - L->c[i].recvd;
+	return m;
+}
+
+static void
+run(struct load *L)
+{
+	uint64_t last = 0, deadline;
+	unsigned i;
+
+	L->t0 = L->now = now_ns();
+	/* Only churn works while connecting; the others start together. */
+	L->running = L->o.mode == MODE_CHURN;
+	while (L->next_to_connect < L->o.conns || L->connecting > 0) {
+		connect_more(L);
+		loop_once(L, 100);
+	}
+	if (L->o.mode != MODE_CHURN) {
+		L->t0 = L->now;
+		L->running = L->o.mode != MODE_IDLE;
+		for (i = 0; i < L->o.conns; i++) {
+			struct lconn *c = &L->c[i];
+			unsigned d;
+
+			if (c->state != C_OPEN || !L->running)
+				continue;
+			if (L->o.mode == MODE_PINGPONG)
+				for (d = 0; d < L->o.depth; d++)
+					pingpong_send(L, c);
+			else
+				c->target = UINT64_MAX;
+			conn_flush(L, c);
+		}
+	}
+	L->t_end = L->t0 + (uint64_t)(L->o.seconds * 1e9);
+	while (L->now < L->t_end) {
+		loop_once(L, 50);
+		progress(L, &last);
+	}
+	L->running = 0;
+	L->t_end = L->now;
+	if (L->o.mode == MODE_STREAM)
+		for (i = 0; i < L->o.conns; i++)
+			L->c[i].target = L->c[i].sent;
+	if (L->o.mode == MODE_IDLE) {
+		/* After holding: every connection must still echo. */
+		for (i = 0; i < L->o.conns; i++) {
+			struct lconn *c = &L->c[i];
+			if (c->state != C_OPEN)
+				continue;
+			c->target = L->o.size;
+			conn_flush(L, c);
+		}
+	}
+	/* Let what is in flight come back (and be checked). */
+	deadline = L->now + DRAIN_NS;
+	while (L->now < deadline && !all_echoed(L))
+		loop_once(L, 50);
+	if (!L->o.quiet && isatty(STDERR_FILENO))
+		fputc('\n', stderr);
+}
+
+static int
+resolve(struct load *L, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	char port[16];
+	int rc;
+
+	if (L->o.unix_path[0] != '\0') {
+		struct sockaddr_un *sun = (void *)&L->addr;
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, L->o.unix_path);
+		L->addrlen = sizeof(*sun);
+		return 0;
+	}
+	snprintf(port, sizeof(port), "%u", L->o.port);
+	if ((rc = getaddrinfo(L->o.host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "cannot resolve '%s': %s", L->o.host,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memcpy(&L->addr, res->ai_addr, res->ai_addrlen);
+	L->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void
+report(struct load *L)
+{
+	double secs = (double)(L->t_end - L->t0) / 1e9;
+	uint64_t missing = missing_bytes(L);
+
+	printf("{\"mode\":\"%s\",\"conns\":%u,\"size\":%zu,\"depth\":%u,"
+	    "\"seconds\":%.3f,\"connected\":%u,\"connect_failures\":%llu,"
+	    "\"messages\":%llu,\"msgs_per_sec\":%.1f,\"bytes_in\":%llu,"
+	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
+	    "\"errors\":%llu,\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
+	    "\"p999\":%.1f,\"max\":%.1f}}\n",
+	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
+	    L->open, (unsigned long long)L->connect_failures,
+	    (unsigned long long)L->messages, (double)L->messages / secs,
+	    (unsigned long long)L->bytes_in,
+	    (double)L->bytes_in / secs / 1e6,
+	    (unsigned long long)L->mismatches, (unsigned long long)missing,
+	    (unsigned long long)L->errors,
+	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
+	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
+	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
+	    (double)L->lat.max / 1e3);
+	fflush(stdout);
+	if (L->o.quiet)
+		return;
+	fprintf(stderr, "%s: %u/%u connections, %.1f s, %llu messages "
+	    "(%.0f/s), %.1f MB/s in; latency p50 %.1f us p99 %.1f us max "
+	    "%.1f us; %llu mismatched, %llu missing bytes, %llu errors\n",
+	    load_mode_name(L->o.mode), L->open, L->o.conns, secs,
+	    (unsigned long long)L->messages, (double)L->messages / secs,
+	    (double)L->bytes_in / secs / 1e6,
+	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
+	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
+	    (double)L->lat.max / 1e3, (unsigned long long)L->mismatches,
+	    (unsigned long long)missing, (unsigned long long)L->errors);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct load L;
+	struct rlimit rl;
+	char err[512];
+	unsigned i;
+	uint64_t seed = 0x9e3779b97f4a7c15ULL;
+
+	if (load_opts_parse(&L.o, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "echod-load: %s\n", err);
+		return 64;
+	}
+	if (L.o.help) {
+		fputs(load_opts_usage(), stdout);
+		return 0;
+	}
+	if (resolve(&L, err, sizeof(err)) == -1) {
+		fprintf(stderr, "echod-load: %s\n", err);
+		return 68;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	for (i = 0; i < PATLEN; i++) {	/* xorshift: not periodic in 64K */
+		seed ^= seed << 13;
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		L.pattern[i] = L.pattern[i + PATLEN] = (unsigned char)seed;
+	}
+	hist_init(&L.lat);
+	L.c = calloc(L.o.conns, sizeof(*L.c));
+	if (L.c == NULL || (L.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		fprintf(stderr, "echod-load: out of memory\n");
+		return 71;
+	}
+	for (i = 0; i < L.o.conns; i++) {
+		L.c[i].id = i;
+		L.c[i].fd = -1;
+		if (L.o.mode == MODE_PINGPONG &&
+		    (L.c[i].stamps = calloc(L.o.depth, sizeof(uint64_t))) ==
+		    NULL) {
+			fprintf(stderr, "echod-load: out of memory\n");
+			return 71;
+		}
+	}
+	run(&L);
+	report(&L);
+	return (L.mismatches == 0 && missing_bytes(&L) == 0 && L.errors == 0 &&
+	    L.connect_failures == 0) ? 0 : 1;
+}
