@@ -9,13 +9,21 @@
 void
 echo_move(struct evbuffer *in, struct evbuffer *out)
 {
-	size_t n = evbuffer_get_length(in);
+	struct evbuffer_iovec v[8];
+	int i, n;
 
-	if (n >= ECHO_PACK_BELOW || evbuffer_get_length(out) == 0) {
+	if (evbuffer_get_length(out) == 0) {
 		evbuffer_add_buffer(out, in);
 		return;
 	}
-	/* One read is one chain, so the pull-up is free in practice. */
-	evbuffer_add(out, evbuffer_pullup(in, (ssize_t)n), n);
-	evbuffer_drain(in, n);
+	/* Copy chain by chain (usually one: one read), packing OUT. */
+	while (evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, -1, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		for (i = 0; i < n; i++) {
+			evbuffer_add(out, v[i].iov_base, v[i].iov_len);
+			evbuffer_drain(in, v[i].iov_len);
+		}
+	}
 }

@@ -114,7 +114,8 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 	w->id = id;
 	w->pipe[0] = w->pipe[1] = -1;
 	LIST_INIT(&w->conns);
-	if ((w->base = event_base_new()) == NULL)
+	if ((w->base = event_base_new()) == NULL ||
+	    (w->pump_buf = malloc(64 * 1024)) == NULL)
 		return -1;
 	if (ed->cfg->idle_timeout > 0) {
 		/* One shared queue for every connection's idle timer. */
@@ -262,6 +263,7 @@ worker_free_all(struct echod *ed)
 		}
 		if (w->base != NULL)
 			event_base_free(w->base);
+		free(w->pump_buf);
 	}
 	free(ed->workers);
 	ed->workers = NULL;

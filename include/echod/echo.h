@@ -9,22 +9,19 @@
 struct evbuffer;
 
 /*
- * The most we ask libevent to read at once.  libevent allocates a chain
- * of the next power of two above request + chain header, so a 4096-byte
- * read costs 8 KiB; 3968 bytes fit one 4 KiB allocation.
+ * libevent reads at most this much per readiness (EVBUFFER_MAX_READ in
+ * its buffer.c); a read that size suggests more is waiting.
  */
-#define ECHO_READ_MAX		3968
-
-/* Reads smaller than this are copied into queued output, not linked. */
-#define ECHO_PACK_BELOW		2048
+#define ECHO_LIBEVENT_READ	4096
 
 /*
- * Append everything in IN to OUT, emptying IN.  Large reads, or any read
- * when OUT is empty (it is written at once), move chains without copying;
- * a small read behind queued output is copied into OUT's last chain, so a
- * client that dribbles bytes and never reads cannot make echod hold a
- * mostly empty chain per byte.  OUT then costs at most about twice its
- * length in memory.
+ * Append everything in IN to OUT, emptying IN.  When OUT is empty its
+ * chains are moved without copying (they are written at once).  When
+ * output is already queued (the client is behind), the bytes are copied
+ * into OUT's last chain instead: libevent allocates a read's chain at the
+ * next power of two above the read plus a header, so linking them would
+ * make echod hold up to twice --buffer-limit, or about a kilobyte per
+ * byte for a client that dribbles single bytes and never reads.
  */
 void	echo_move(struct evbuffer *in, struct evbuffer *out);
 

@@ -30,6 +30,7 @@ struct worker {
 	LIST_HEAD(, conn)	 conns;
 	uint64_t		 nconns;	/* this worker's */
 	int			 draining;
+	unsigned char		*pump_buf;	/* conn.c's bulk path, 64 KiB */
 	atomic_int		 done;		/* its loop has ended */
 };
 
