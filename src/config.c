@@ -9,6 +9,7 @@
 
 #include "echod/config.h"
 #include "echod/numparse.h"
+#include "echod/ratelimit.h"
 
 enum {
 	OPT_LISTEN = 256,
@@ -19,6 +20,9 @@ enum {
 	OPT_DRAIN_TIMEOUT,
 	OPT_LOG_LEVEL,
 	OPT_WORKERS,
+	OPT_ALLOW,
+	OPT_DENY,
+	OPT_UDP_RATE,
 };
 
 static const struct option long_options[] = {
@@ -30,6 +34,9 @@ static const struct option long_options[] = {
 	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "workers",		required_argument, NULL, OPT_WORKERS },
+	{ "allow",		required_argument, NULL, OPT_ALLOW },
+	{ "deny",		required_argument, NULL, OPT_DENY },
+	{ "udp-rate",		required_argument, NULL, OPT_UDP_RATE },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -38,14 +45,17 @@ static const struct option long_options[] = {
 static const char usage_text[] =
 "usage: echod [--listen SPEC]... [--max-conns N] [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
-"             [--workers N] [--log-level error|warn|info|debug]\n"
+"             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
+"             [--udp-rate N/s] [--log-level error|warn|info|debug]\n"
 "             [--help] [--version]\n"
 "\n"
 "An RFC 862 echo server: every byte a client sends comes back to it.\n"
 "\n"
 "  --listen SPEC          where to listen; may repeat (default: localhost:7777)\n"
 "                         SPEC is PORT (on localhost), HOST:PORT, [IPV6]:PORT,\n"
-"                         unix:PATH or unix:@ABSTRACT; port 0 = kernel picks\n"
+"                         unix:PATH or unix:@ABSTRACT; udp:PORT,\n"
+"                         udp:HOST:PORT, udp:[IPV6]:PORT for UDP echo;\n"
+"                         port 0 = kernel picks\n"
 "  --max-conns N          most open connections; more wait in the backlog\n"
 "                         (default: the open-file limit less a reserve)\n"
 "  --idle-timeout SECONDS close a connection idle that long (default 0: never)\n"
@@ -56,6 +66,10 @@ static const char usage_text[] =
 "                         finish before they are closed (default 10)\n"
 "  --workers N            threads serving connections (default: one per\n"
 "                         online CPU)\n"
+"  --allow CIDR, --deny CIDR  who may connect or send (repeat; first match\n"
+"                         wins; default: everyone), e.g. --deny 10.0.0.0/8\n"
+"  --udp-rate N/s         answer at most N datagrams per second per source\n"
+"                         (default: no limit)\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -152,6 +166,11 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 			return -1;
 		cfg->workers = (unsigned)v;
 		return 0;
+	case OPT_ALLOW:
+	case OPT_DENY:
+		return acl_add(&cfg->acl, opt == OPT_ALLOW, arg, err, errlen);
+	case OPT_UDP_RATE:
+		return ratelimit_parse(arg, &cfg->udp_rate, err, errlen);
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &cfg->log_level) == -1) {
 			snprintf(err, errlen, "--log-level '%s' is not a level; "

@@ -27,7 +27,8 @@ listen_error_explain(int errnum, const char *where, unsigned port, char *err,
 			snprintf(err, errlen, "cannot listen on %s: address "
 			    "already in use; another program holds port %u: "
 			    "choose another port with --listen, or find it "
-			    "with 'ss -ltnp sport = :%u'", where, port, port);
+			    "with 'ss -l%snp sport = :%u'", where, port,
+			    strncmp(where, "udp:", 4) == 0 ? "u" : "t", port);
 		return EX_UNAVAILABLE;
 	case EACCES:
 	case EPERM:

@@ -129,6 +129,17 @@ listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
 	}
 	if (strncmp(text, "unix:", 5) == 0)
 		return parse_unix(text, spec, err, errlen);
+	if (strncmp(text, "udp:", 4) == 0) {
+		if (strncmp(text + 4, "unix:", 5) == 0) {
+			snprintf(err, errlen, "--listen '%s': UDP echo is for "
+			    "IP addresses; write udp:HOST:PORT", text);
+			return -1;
+		}
+		if (listen_spec_parse(text + 4, spec, err, errlen) == -1)
+			return -1;
+		spec->kind = LISTEN_UDP;
+		return 0;
+	}
 	if (text[0] == '[')
 		return parse_bracketed(text, spec, err, errlen);
 	if ((colon = strchr(text, ':')) != NULL)
@@ -149,12 +160,14 @@ listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
 void
 listen_spec_format(const struct listen_spec *spec, char *buf, size_t len)
 {
+	const char *udp = spec->kind == LISTEN_UDP ? "udp:" : "";
+
 	if (spec->kind == LISTEN_UNIX)
 		snprintf(buf, len, "unix:%s", spec->path);
 	else if (strchr(spec->host, ':') != NULL)
-		snprintf(buf, len, "[%s]:%u", spec->host, spec->port);
+		snprintf(buf, len, "%s[%s]:%u", udp, spec->host, spec->port);
 	else
-		snprintf(buf, len, "%s:%u", spec->host, spec->port);
+		snprintf(buf, len, "%s%s:%u", udp, spec->host, spec->port);
 }
 
 int

@@ -27,19 +27,23 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "echod/acl.h"
 #include "echod/addr.h"
 #include "echod/echod.h"
 #include "echod/listen_error.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/sdproto.h"
+#include "echod/udp.h"
 #include "echod/worker.h"
 
 #define RESOLVE_MAX		16
 #define ACCEPT_RETRY_MSEC	100
 
 struct listener {
-	struct evconnlistener	*evl;
+	struct evconnlistener	*evl;		/* TCP and Unix stream */
+	struct event		*udp_ev;	/* or a datagram socket */
+	int			 udp_fd;
 	char			 name[ADDR_STRLEN];
 	char			 origin[SD_NAME_MAX + 32]; /* for the log */
 	char			 path[LISTEN_PATH_MAX];	/* ours to unlink */
@@ -63,8 +67,18 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	uint64_t n;
 
 	(void)evl;
-	(void)sa;
 	(void)socklen;
+	if (!acl_allows(&ed->cfg->acl, sa)) {
+		char name[ADDR_STRLEN];
+
+		ed->refused_acl++;
+		if (log_enabled(LOG_LEVEL_DEBUG)) {
+			addr_format(sa, (socklen_t)socklen, name, sizeof(name));
+			log_debug("refused %s: denied by --allow/--deny", name);
+		}
+		close(fd);
+		return;
+	}
 	if (ed->fds_short) {
 		log_info("accepting new connections again");
 		ed->fds_short = 0;
@@ -118,6 +132,8 @@ set_enabled(struct echod *ed, int on)
 	size_t i;
 
 	for (i = 0; i < ed->nlisteners; i++) {
+		if (ed->listeners[i].evl == NULL)
+			continue;	/* UDP: no connections to limit */
 		if (on)
 			evconnlistener_enable(ed->listeners[i].evl);
 		else
@@ -145,14 +161,14 @@ listener_resume(struct echod *ed, unsigned reason)
 		set_enabled(ed, 1);
 }
 
-/* socket + bind + listen; returns 0 and *FDP, or an errno. */
+/* socket + bind (+ listen for streams); returns 0 and *FDP, or errno. */
 static int
-bind_socket(const struct sockaddr *sa, socklen_t len, int backlog, int *fdp)
+bind_socket(const struct sockaddr *sa, socklen_t len, int type, int backlog,
+    int *fdp)
 {
 	int fd, on = 1, err;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return errno;
 	if (sa->sa_family != AF_UNIX &&
@@ -162,7 +178,8 @@ bind_socket(const struct sockaddr *sa, socklen_t len, int backlog, int *fdp)
 	if (sa->sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) == -1)
 		goto fail;
-	if (bind(fd, sa, len) == -1 || listen(fd, backlog) == -1)
+	if (bind(fd, sa, len) == -1 ||
+	    (type == SOCK_STREAM && listen(fd, backlog) == -1))
 		goto fail;
 	*fdp = fd;
 	return 0;
@@ -174,7 +191,7 @@ fail:
 
 /* Wrap a listening FD in an evconnlistener and keep it. */
 static int
-listener_add(struct echod *ed, int fd, const char *path, char *err,
+listener_add(struct echod *ed, int fd, int udp, const char *path, char *err,
     size_t errlen)
 {
 	struct listener *l, *grown;
@@ -191,18 +208,32 @@ listener_add(struct echod *ed, int fd, const char *path, char *err,
 	ed->listeners = grown;
 	l = &ed->listeners[ed->nlisteners];
 	memset(l, 0, sizeof(*l));
-	l->evl = evconnlistener_new(ed->base, accept_cb, ed,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (l->evl == NULL) {
-		close(fd);
-		snprintf(err, errlen, "cannot set up a listener: %s",
-		    strerror(errno));
-		return EX_OSERR;
+	l->udp_fd = -1;
+	if (udp) {
+		l->udp_fd = fd;
+		ed->nlisteners++;	/* closed by listener_close_all */
+		if (udp_serve(ed, fd, &l->udp_ev) == -1) {
+			snprintf(err, errlen, "cannot serve UDP: out of "
+			    "memory");
+			return EX_OSERR;
+		}
+		ed->nlisteners--;
+	} else {
+		l->evl = evconnlistener_new(ed->base, accept_cb, ed,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
+		if (l->evl == NULL) {
+			close(fd);
+			snprintf(err, errlen, "cannot set up a listener: %s",
+			    strerror(errno));
+			return EX_OSERR;
+		}
+		evconnlistener_set_error_cb(l->evl, accept_error_cb);
 	}
-	evconnlistener_set_error_cb(l->evl, accept_error_cb);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
-		addr_format((struct sockaddr *)&ss, sslen, l->name,
-		    sizeof(l->name));
+		addr_format((struct sockaddr *)&ss, sslen,
+		    l->name + (udp ? 4 : 0), sizeof(l->name) - 4);
+	if (udp)
+		memcpy(l->name, "udp:", 4);
 	if (path != NULL && stat(path, &st) == 0) {
 		snprintf(l->path, sizeof(l->path), "%s", path);
 		l->dev = st.st_dev;
@@ -283,10 +314,12 @@ open_inet(struct echod *ed, const struct listen_spec *spec, char *err,
     size_t errlen)
 {
 	struct addr_set set;
-	char where[ADDR_STRLEN];
+	char where[ADDR_STRLEN + 4];
 	unsigned port = spec->port;
 	size_t i, opened = 0;
 	int rc, fd, errnum = 0;
+	int type = spec->kind == LISTEN_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	const char *prefix = type == SOCK_DGRAM ? "udp:" : "";
 
 	listen_spec_format(spec, where, sizeof(where));
 	if ((rc = resolve(spec, where, &set, err, errlen)) != 0)
@@ -296,10 +329,14 @@ open_inet(struct echod *ed, const struct listen_spec *spec, char *err,
 
 		/* Port 0 on several addresses: one port for all of them. */
 		set_port(&set.addr[i], port);
-		addr_format(sa, set.len[i], where, sizeof(where));
-		errnum = bind_socket(sa, set.len[i], ed->cfg->backlog, &fd);
+		memcpy(where, prefix, strlen(prefix) + 1);
+		addr_format(sa, set.len[i], where + strlen(prefix), ADDR_STRLEN);
+		errnum = bind_socket(sa, set.len[i], type, ed->cfg->backlog,
+		    &fd);
 		if (errnum == 0) {
-			if ((rc = listener_add(ed, fd, NULL, err, errlen)) != 0)
+			rc = listener_add(ed, fd, type == SOCK_DGRAM, NULL,
+			    err, errlen);
+			if (rc != 0)
 				return rc;
 			if (port == 0) {
 				struct sockaddr_storage ss;
@@ -382,11 +419,12 @@ open_unix(struct echod *ed, const struct listen_spec *spec, char *err,
 		if (rc != 0)
 			return rc;
 	}
-	errnum = bind_socket((struct sockaddr *)&sun, len, ed->cfg->backlog,
-	    &fd);
+	errnum = bind_socket((struct sockaddr *)&sun, len, SOCK_STREAM,
+	    ed->cfg->backlog, &fd);
 	if (errnum != 0)
 		return listen_error_explain(errnum, where, 0, err, errlen);
-	return listener_add(ed, fd, abstract ? NULL : spec->path, err, errlen);
+	return listener_add(ed, fd, 0, abstract ? NULL : spec->path, err,
+	    errlen);
 }
 
 /*
@@ -416,10 +454,13 @@ check_inherited(int fd, const char *name, char *err, size_t errlen)
 		    domain);
 		return EX_CONFIG;
 	}
+	if (type == SOCK_DGRAM && domain != AF_UNIX)
+		return 0;		/* UDP echo */
 	if (type != SOCK_STREAM) {
-		snprintf(err, errlen, "inherited fd %d (%s) is a %s socket; "
-		    "echod serves stream sockets only: use ListenStream= in "
-		    "the .socket unit", fd, name, type == SOCK_DGRAM ?
+		snprintf(err, errlen, "inherited fd %d (%s) is a %s%s socket; "
+		    "echod serves stream sockets and UDP: use ListenStream= or "
+		    "ListenDatagram=IP:PORT in the .socket unit", fd, name,
+		    domain == AF_UNIX ? "Unix " : "", type == SOCK_DGRAM ?
 		    "datagram" : type == SOCK_SEQPACKET ? "seqpacket" :
 		    "non-stream");
 		return EX_CONFIG;
@@ -437,7 +478,8 @@ static int
 listener_adopt(struct echod *ed, int fd, const char *name, char *err,
     size_t errlen)
 {
-	int rc, flags;
+	int rc, flags, type = 0;
+	socklen_t len;
 
 	if ((rc = check_inherited(fd, name, err, errlen)) != 0)
 		return rc;
@@ -446,7 +488,10 @@ listener_adopt(struct echod *ed, int fd, const char *name, char *err,
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		return listen_error_explain(errno, name, 0, err, errlen);
 	/* The socket file, if any, is systemd's: never ours to unlink. */
-	if ((rc = listener_add(ed, fd, NULL, err, errlen)) != 0)
+	len = sizeof(type);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len);
+	if ((rc = listener_add(ed, fd, type == SOCK_DGRAM, NULL, err,
+	    errlen)) != 0)
 		return rc;
 	snprintf(ed->listeners[ed->nlisteners - 1].origin,
 	    sizeof(ed->listeners[0].origin), " (from systemd, %s)", name);
@@ -504,7 +549,12 @@ listener_close_all(struct echod *ed)
 
 	for (i = 0; i < ed->nlisteners; i++) {
 		l = &ed->listeners[i];
-		evconnlistener_free(l->evl);
+		if (l->evl != NULL)
+			evconnlistener_free(l->evl);
+		if (l->udp_ev != NULL)
+			event_free(l->udp_ev);
+		if (l->udp_fd != -1)
+			close(l->udp_fd);
 		/* Unlink only the file we made, not a successor's. */
 		if (l->path[0] != '\0' && lstat(l->path, &st) == 0 &&
 		    st.st_dev == l->dev && st.st_ino == l->ino)

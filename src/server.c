@@ -21,6 +21,7 @@
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/notify.h"
+#include "echod/udp.h"
 #include "echod/worker.h"
 
 static void
@@ -171,6 +172,7 @@ server_free(struct echod *ed)
 {
 	ed->state = ECHOD_STOPPING;
 	listener_close_all(ed);
+	udp_free(ed);
 	worker_free_all(ed);
 	notify_free(ed);
 	if (ed->wake_ev != NULL)

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "echod/acl.h"
 #include "echod/listen_spec.h"
 #include "echod/log.h"
 
@@ -41,6 +42,8 @@ struct config {
 	int			backlog;
 	unsigned		drain_timeout;	/* seconds */
 	unsigned		workers;	/* 0: one per online CPU */
+	struct acl		acl;		/* --allow, --deny */
+	uint64_t		udp_rate;	/* per source per s, 0: off */
 	enum log_level		log_level;
 };
 

@@ -9,11 +9,14 @@
 #include <sys/time.h>
 
 #include "echod/config.h"
+#include "echod/ratelimit.h"
+#include "echod/udp.h"
 
 struct event_base;
 struct event;
 struct listener;
 struct worker;
+struct udp_io;
 
 /* Why accepting is paused; accepting resumes when no reason is left. */
 #define ECHOD_PAUSE_FULL	0x1	/* --max-conns reached */
@@ -35,6 +38,12 @@ struct echod {
 	unsigned		 next_worker;	/* round-robin */
 	int			 wake_fd;	/* eventfd: workers -> main */
 	struct event		*wake_ev;
+
+	/* Main thread only. */
+	uint64_t		 refused_acl;	/* TCP clients closed at accept */
+	struct udp_stats	 udp_stats;
+	struct udp_io		*udp_io;	/* batch buffers, if UDP is on */
+	struct ratelimit	 udp_rate;
 
 	/* Shared by every thread; the main thread alone increments nconns. */
 	_Atomic uint64_t	 nconns;

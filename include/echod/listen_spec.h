@@ -7,6 +7,7 @@
  *   [IPV6]:PORT   an IPv6 address
  *   unix:PATH     a Unix domain socket file; unix:@NAME is Linux's
  *                 abstract namespace (no file on disk)
+ *   udp:PORT, udp:HOST:PORT, udp:[IPV6]:PORT   datagram echo
  *
  * PORT is 0-65535; 0 asks the kernel for a free port.
  */
@@ -22,6 +23,7 @@
 enum listen_kind {
 	LISTEN_INET,
 	LISTEN_UNIX,
+	LISTEN_UDP,
 };
 
 struct listen_spec {

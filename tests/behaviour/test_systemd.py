@@ -105,15 +105,30 @@ def test_socket_activation_port_and_unix_plus_own_listen():
     assert os.path.exists(sa_path)
 
 
-def test_inherited_datagram_socket_is_refused():
+def test_inherited_udp_socket_is_served():
     port = free_port()
     sa = Activated(["127.0.0.1:%d" % port], extra=["--datagram"])
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-        u.sendto(b"wake up", ("127.0.0.1", port))
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.settimeout(WAIT)
+            for i in range(5):  # the first one starts echod
+                u.sendto(b"datagram %d" % i, ("127.0.0.1", port))
+                assert u.recvfrom(100)[0] == b"datagram %d" % i
+        assert "listening on udp:127.0.0.1:%d (from systemd" % port \
+            in sa.text(), sa.text()
+    finally:
+        assert sa.stop() == 0, sa.text()
+
+
+def test_inherited_unix_datagram_socket_is_refused():
+    path = os.path.join(tempfile.mkdtemp(prefix="echod-sa-"), "dgram.sock")
+    sa = Activated([path], extra=["--datagram"])
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as u:
+        u.sendto(b"wake up", path)
     rc = sa.proc.wait(WAIT)
     assert rc == EX_CONFIG, (rc, sa.text())
-    assert re.search(r"inherited fd 3 \(\S+\) is a datagram socket; .*"
-                     r"ListenStream=", sa.text()), sa.text()
+    assert re.search(r"inherited fd 3 \(\S+\) is a Unix datagram socket; "
+                     r".*ListenDatagram=", sa.text()), sa.text()
 
 
 def test_inherited_connection_socket_is_refused():
