@@ -23,6 +23,8 @@ enum {
 	OPT_ALLOW,
 	OPT_DENY,
 	OPT_UDP_RATE,
+	OPT_STATS_INTERVAL,
+	OPT_METRICS,
 };
 
 static const struct option long_options[] = {
@@ -37,6 +39,8 @@ static const struct option long_options[] = {
 	{ "allow",		required_argument, NULL, OPT_ALLOW },
 	{ "deny",		required_argument, NULL, OPT_DENY },
 	{ "udp-rate",		required_argument, NULL, OPT_UDP_RATE },
+	{ "stats-interval",	required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "metrics",		required_argument, NULL, OPT_METRICS },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -46,7 +50,8 @@ static const char usage_text[] =
 "usage: echod [--listen SPEC]... [--max-conns N] [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
-"             [--udp-rate N/s] [--log-level error|warn|info|debug]\n"
+"             [--udp-rate N/s] [--stats-interval SECONDS]\n"
+"             [--metrics [HOST:]PORT] [--log-level error|warn|info|debug]\n"
 "             [--help] [--version]\n"
 "\n"
 "An RFC 862 echo server: every byte a client sends comes back to it.\n"
@@ -70,6 +75,10 @@ static const char usage_text[] =
 "                         wins; default: everyone), e.g. --deny 10.0.0.0/8\n"
 "  --udp-rate N/s         answer at most N datagrams per second per source\n"
 "                         (default: no limit)\n"
+"  --stats-interval SECONDS  log the counters this often (default 0: only\n"
+"                         on SIGUSR1)\n"
+"  --metrics [HOST:]PORT  serve GET /metrics (Prometheus) and /healthz over\n"
+"                         HTTP there; HOST defaults to localhost (off)\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -171,6 +180,29 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return acl_add(&cfg->acl, opt == OPT_ALLOW, arg, err, errlen);
 	case OPT_UDP_RATE:
 		return ratelimit_parse(arg, &cfg->udp_rate, err, errlen);
+	case OPT_STATS_INTERVAL:
+		if (parse_number("stats-interval", arg, 0, 86400, &v, err,
+		    errlen) == -1)
+			return -1;
+		cfg->stats_interval = (unsigned)v;
+		return 0;
+	case OPT_METRICS:
+		if (listen_spec_parse(arg, &cfg->metrics, err, errlen) == -1) {
+			char said[512];
+
+			/* Name the option the operator typed. */
+			snprintf(said, sizeof(said), "--metrics%s",
+			    strncmp(err, "--listen", 8) == 0 ? err + 8 : err);
+			snprintf(err, errlen, "%s", said);
+			return -1;
+		}
+		if (cfg->metrics.kind != LISTEN_INET) {
+			snprintf(err, errlen, "--metrics '%s': give [HOST:]PORT "
+			    "for HTTP, e.g. --metrics 9277", arg);
+			return -1;
+		}
+		cfg->metrics_on = 1;
+		return 0;
 	case OPT_LOG_LEVEL:
 		if (log_level_parse(arg, &cfg->log_level) == -1) {
 			snprintf(err, errlen, "--log-level '%s' is not a level; "

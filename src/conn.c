@@ -55,6 +55,7 @@ conn_close(struct conn *c, const char *why)
 {
 	struct worker *w = c->w;
 
+	WSTAT_ADD(w, closed, 1);
 	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
 	    why);
 	LIST_REMOVE(c, entry);
@@ -103,14 +104,19 @@ conn_pump(struct conn *c, int fd, struct evbuffer *out)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
+			WSTAT_ADD(c->w, errors, 1);
 			conn_close(c, strerror(errno));
 			return -1;
 		}
+		WSTAT_ADD(c->w, bytes_in, n);
 		w = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w == -1 && errno != EAGAIN && errno != EINTR) {
+			WSTAT_ADD(c->w, errors, 1);
 			conn_close(c, strerror(errno));
 			return -1;
 		}
+		if (w > 0)
+			WSTAT_ADD(c->w, bytes_out, w);
 		if (w < n) {
 			w = w < 0 ? 0 : w;
 			evbuffer_add(out, buf + w, (size_t)(n - w));
@@ -131,14 +137,17 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	size_t limit = c->w->ed->cfg->buffer_limit;
 	size_t got = evbuffer_get_length(in);
 	int fd = bufferevent_getfd(bev);
+	int sent;
 
+	WSTAT_ADD(c->w, bytes_in, got);
 	if (evbuffer_get_length(out) == 0) {
 		/*
 		 * The usual case: write the echo now, straight from the input,
 		 * rather than a loop turn later through the bufferevent (which
 		 * costs an EPOLLOUT registration and a wake-up per echo).
 		 */
-		evbuffer_write(in, fd);
+		if ((sent = evbuffer_write(in, fd)) > 0)
+			WSTAT_ADD(c->w, bytes_out, sent);
 		if (got >= ECHO_LIBEVENT_READ && evbuffer_get_length(in) == 0 &&
 		    conn_pump(c, fd, out) == -1)
 			return;
@@ -147,6 +156,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(out) >= limit) {
 		bufferevent_disable(bev, EV_READ);
 		c->flags |= CONN_PAUSED;
+		WSTAT_ADD(c->w, pauses, 1);
 		conn_wait_output(c, limit / 2);
 		log_debug("connection %llu: %zu bytes wait for the client to "
 		    "read; reading paused", (unsigned long long)c->id,
@@ -201,6 +211,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
+		WSTAT_ADD(c->w, errors, 1);
 		conn_close(c, evutil_socket_error_to_string(
 		    EVUTIL_SOCKET_ERROR()));
 		return;
@@ -215,8 +226,21 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			bufferevent_enable(bev, EV_READ);
 			return;
 		}
+		WSTAT_ADD(c->w, timed_out, 1);
 		conn_close(c, "idle timeout");
 	}
+}
+
+/* What the bufferevent writes from the output, for the byte counter. */
+static void
+conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct conn *c = arg;
+
+	(void)buf;
+	if (info->n_deleted > 0)
+		WSTAT_ADD(c->w, bytes_out, info->n_deleted);
 }
 
 static void
@@ -271,8 +295,10 @@ conn_new(struct worker *w, int fd)
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	if (w->idle_tv != NULL)
 		bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv);
+	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb, c);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	LIST_INSERT_HEAD(&w->conns, c, entry);
 	w->nconns++;
+	WSTAT_ADD(w, accepted, 1);
 	conn_log_open(c, fd);
 }

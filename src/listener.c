@@ -96,6 +96,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		    "backlog until a connection closes (logged once)",
 		    (unsigned long long)ed->max_conns);
 	ed->full_logged = 1;
+	ed->pauses_max_conns++;
 	listener_pause(ed, ECHOD_PAUSE_FULL);
 }
 
@@ -113,6 +114,8 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 		    "or lower --max-conns", strerror(err),
 		    (unsigned long long)atomic_load(&ed->nconns),
 		    ACCEPT_RETRY_MSEC);
+	if (!ed->fds_short)
+		ed->pauses_fds++;
 	ed->fds_short = 1;
 	listener_pause(ed, ECHOD_PAUSE_FDS);
 	evtimer_add(ed->resume_ev, &tv);
@@ -360,6 +363,33 @@ open_inet(struct echod *ed, const struct listen_spec *spec, char *err,
 	return 0;
 }
 
+int
+listener_bind_first(const struct echod *ed, const struct listen_spec *spec,
+    int *fdp, char *where, size_t wherelen, char *err, size_t errlen)
+{
+	struct addr_set set;
+	int rc, errnum;
+
+	listen_spec_format(spec, where, wherelen);
+	if ((rc = resolve(spec, where, &set, err, errlen)) != 0)
+		return rc;
+	set_port(&set.addr[0], spec->port);
+	addr_format((struct sockaddr *)&set.addr[0], set.len[0], where,
+	    wherelen);
+	errnum = bind_socket((struct sockaddr *)&set.addr[0], set.len[0],
+	    SOCK_STREAM, ed->cfg->backlog, fdp);
+	if (errnum != 0)
+		return listen_error_explain(errnum, where, spec->port, err,
+		    errlen);
+	if (spec->port == 0) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getsockname(*fdp, (void *)&ss, &sl) == 0)
+			addr_format((void *)&ss, sl, where, wherelen);
+	}
+	return 0;
+}
+
 /*
  * A socket file left by a dead process is replaced; one with a live
  * listener behind it is not stolen.  Anything else at PATH is not ours.
@@ -528,6 +558,12 @@ listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	if (rc != 0)
 		listener_close_all(ed);
 	return rc;
+}
+
+size_t
+listener_count(const struct echod *ed)
+{
+	return ed->nlisteners;
 }
 
 void

@@ -17,6 +17,7 @@
 #include "echod/limits.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/metrics.h"
 #include "echod/notify.h"
 #include "echod/worker.h"
 #include "build_config.h"
@@ -104,6 +105,11 @@ main(int argc, char **argv)
 		fatalx(EX_OSERR, "cannot set up the event loop: %s (raise "
 		    "'ulimit -n' if descriptors ran out)", strerror(errno));
 	if ((rc = listener_open_all(&ed, &inherited, err, sizeof(err))) != 0) {
+		log_error("%s", err);
+		server_free(&ed);
+		return rc;
+	}
+	if ((rc = metrics_open(&ed, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		server_free(&ed);
 		return rc;

@@ -28,6 +28,7 @@
 #include "echod/echod.h"
 #include "echod/log.h"
 #include "echod/notify.h"
+#include "echod/stats.h"
 
 #define STATUS_INTERVAL_SEC	2
 
@@ -164,19 +165,27 @@ notify(struct echod *ed, const char *msg)
 static void
 format_status(struct echod *ed, char *buf, size_t len)
 {
-	uint64_t open = atomic_load(&ed->nconns);
+	struct stats st;
+	uint64_t open;
 
-	snprintf(buf, len, "STATUS=%s %zu listener%s, %llu connection%s open",
+	server_stats(ed, &st);
+	open = st.open;
+
+	snprintf(buf, len, "STATUS=%s %zu listener%s, %llu connection%s "
+	    "open; %llu served, %llu MB echoed, %llu datagrams",
 	    ed->state == ECHOD_RUNNING ? "serving" : "draining",
 	    ed->nlisteners, ed->nlisteners == 1 ? "" : "s",
-	    (unsigned long long)open, open == 1 ? "" : "s");
+	    (unsigned long long)open, open == 1 ? "" : "s",
+	    (unsigned long long)st.accepted,
+	    (unsigned long long)(st.bytes_out >> 20),
+	    (unsigned long long)st.udp.out);
 }
 
 static void
 status_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct echod *ed = arg;
-	char msg[128];
+	char msg[192];
 
 	(void)fd;
 	(void)what;
@@ -199,7 +208,7 @@ int
 notify_ready(struct echod *ed)
 {
 	struct timeval status_tv = { STATUS_INTERVAL_SEC, 0 };
-	char msg[160];
+	char msg[224];
 	uint64_t usec = 0;
 	int wd;
 
@@ -235,7 +244,7 @@ notify_ready(struct echod *ed)
 void
 notify_stopping(struct echod *ed)
 {
-	char msg[160];
+	char msg[224];
 
 	format_status(ed, ed->status_last, sizeof(ed->status_last));
 	snprintf(msg, sizeof(msg), "STOPPING=1\n%s", ed->status_last);

@@ -20,7 +20,9 @@
 #include "echod/echod.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/metrics.h"
 #include "echod/notify.h"
+#include "echod/stats.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
 
@@ -103,6 +105,61 @@ main_wake_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(ed->base, NULL);
 }
 
+void
+server_stats(struct echod *ed, struct stats *st)
+{
+	unsigned i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < ed->nworkers; i++) {
+		struct worker_stats *w = &ed->workers[i].stats;
+#define SUM(f)	atomic_load_explicit(&w->f, memory_order_relaxed)
+		st->accepted += SUM(accepted);
+		st->closed += SUM(closed);
+		st->timed_out += SUM(timed_out);
+		st->conn_errors += SUM(errors);
+		st->bytes_in += SUM(bytes_in);
+		st->bytes_out += SUM(bytes_out);
+		st->backpressure_pauses += SUM(pauses);
+#undef SUM
+	}
+	st->open = atomic_load(&ed->nconns);
+	st->refused_acl = ed->refused_acl;
+	st->pauses_max_conns = ed->pauses_max_conns;
+	st->pauses_fds = ed->pauses_fds;
+	st->udp = ed->udp_stats;
+	st->workers = ed->nworkers;
+	st->listeners = (unsigned)ed->nlisteners;
+	st->uptime_s = (uint64_t)(time(NULL) - ed->started);
+}
+
+static void
+log_stats(struct echod *ed)
+{
+	struct stats st;
+	char line[768];
+
+	server_stats(ed, &st);
+	stats_format_line(&st, line, sizeof(line));
+	log_info("%s", line);
+}
+
+static void
+sigusr1_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	log_stats(arg);
+}
+
+static void
+stats_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	log_stats(arg);
+}
+
 static void
 libevent_log_cb(int severity, const char *msg)
 {
@@ -147,12 +204,22 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	    main_wake_cb, ed);
 	ed->sigterm_ev = evsignal_new(ed->base, SIGTERM, signal_cb, ed);
 	ed->sigint_ev = evsignal_new(ed->base, SIGINT, signal_cb, ed);
+	ed->sigusr1_ev = evsignal_new(ed->base, SIGUSR1, sigusr1_cb, ed);
+	ed->started = time(NULL);
+	if (cfg->stats_interval > 0) {
+		struct timeval tv = { (time_t)cfg->stats_interval, 0 };
+		ed->stats_ev = event_new(ed->base, -1, EV_PERSIST,
+		    stats_timer_cb, ed);
+		if (ed->stats_ev == NULL || event_add(ed->stats_ev, &tv) == -1)
+			return -1;
+	}
 	ed->drain_ev = evtimer_new(ed->base, drain_timeout_cb, ed);
 	if (ed->wake_ev == NULL || ed->sigterm_ev == NULL ||
 	    ed->sigint_ev == NULL || ed->drain_ev == NULL ||
 	    event_add(ed->wake_ev, NULL) == -1 ||
 	    evsignal_add(ed->sigterm_ev, NULL) == -1 ||
-	    evsignal_add(ed->sigint_ev, NULL) == -1)
+	    evsignal_add(ed->sigint_ev, NULL) == -1 || ed->sigusr1_ev == NULL ||
+	    evsignal_add(ed->sigusr1_ev, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -172,6 +239,7 @@ server_free(struct echod *ed)
 {
 	ed->state = ECHOD_STOPPING;
 	listener_close_all(ed);
+	metrics_close(ed);
 	udp_free(ed);
 	worker_free_all(ed);
 	notify_free(ed);
@@ -183,6 +251,10 @@ server_free(struct echod *ed)
 		event_free(ed->sigterm_ev);
 	if (ed->sigint_ev != NULL)
 		event_free(ed->sigint_ev);
+	if (ed->sigusr1_ev != NULL)
+		event_free(ed->sigusr1_ev);
+	if (ed->stats_ev != NULL)
+		event_free(ed->stats_ev);
 	if (ed->drain_ev != NULL)
 		event_free(ed->drain_ev);
 	if (ed->base != NULL)

@@ -44,6 +44,9 @@ struct config {
 	unsigned		workers;	/* 0: one per online CPU */
 	struct acl		acl;		/* --allow, --deny */
 	uint64_t		udp_rate;	/* per source per s, 0: off */
+	unsigned		stats_interval;	/* seconds, 0: off */
+	struct listen_spec	metrics;	/* --metrics */
+	int			metrics_on;
 	enum log_level		log_level;
 };
 

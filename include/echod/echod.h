@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "echod/config.h"
 #include "echod/ratelimit.h"
@@ -17,6 +18,8 @@ struct event;
 struct listener;
 struct worker;
 struct udp_io;
+struct evhttp;
+struct stats;
 
 /* Why accepting is paused; accepting resumes when no reason is left. */
 #define ECHOD_PAUSE_FULL	0x1	/* --max-conns reached */
@@ -41,6 +44,11 @@ struct echod {
 
 	/* Main thread only. */
 	uint64_t		 refused_acl;	/* TCP clients closed at accept */
+	uint64_t		 pauses_max_conns, pauses_fds;
+	time_t			 started;
+	struct event		*sigusr1_ev;
+	struct event		*stats_ev;	/* --stats-interval */
+	struct evhttp		*http;		/* --metrics */
 	struct udp_stats	 udp_stats;
 	struct udp_io		*udp_io;	/* batch buffers, if UDP is on */
 	struct ratelimit	 udp_rate;
@@ -54,7 +62,7 @@ struct echod {
 	int			 notify_warned;
 	struct event		*watchdog_ev;
 	struct event		*status_ev;
-	char			 status_last[128];
+	char			 status_last[192];
 
 	struct event		*sigterm_ev;
 	struct event		*sigint_ev;
@@ -72,5 +80,6 @@ int	server_init(struct echod *ed, const struct config *cfg,
 	    uint64_t max_conns);
 int	server_run(struct echod *ed);
 void	server_free(struct echod *ed);
+void	server_stats(struct echod *ed, struct stats *st);
 
 #endif

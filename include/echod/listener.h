@@ -21,6 +21,20 @@ struct sd_listen;
 int	listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	    char *err, size_t errlen);
 
+struct listen_spec;
+
+/*
+ * Bind and listen on the first address of SPEC (TCP), for a side
+ * service such as --metrics.  The address is written to WHERE.  Returns
+ * 0, or a sysexits code with a message in ERR.
+ */
+int	listener_bind_first(const struct echod *ed,
+	    const struct listen_spec *spec, int *fdp, char *where,
+	    size_t wherelen, char *err, size_t errlen);
+
+/* How many sockets are open now. */
+size_t	listener_count(const struct echod *ed);
+
 /* Log each listener's real address ("listening on 127.0.0.1:41234"). */
 void	listener_log_all(const struct echod *ed);
 

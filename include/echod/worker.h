@@ -18,6 +18,20 @@ struct conn;
 struct event;
 struct event_base;
 
+/*
+ * Counters a worker alone writes (relaxed atomic stores: plain moves on
+ * x86, no lock) and the main thread reads for stats.
+ */
+struct worker_stats {
+	_Atomic uint64_t	accepted, closed, timed_out, errors;
+	_Atomic uint64_t	bytes_in, bytes_out, pauses;
+};
+
+#define WSTAT_ADD(w, field, n)						\
+	atomic_store_explicit(&(w)->stats.field,			\
+	    atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + \
+	    (uint64_t)(n), memory_order_relaxed)
+
 struct worker {
 	struct echod		*ed;
 	unsigned		 id;
@@ -32,6 +46,7 @@ struct worker {
 	int			 draining;
 	unsigned char		*pump_buf;	/* conn.c's bulk path, 64 KiB */
 	atomic_int		 done;		/* its loop has ended */
+	struct worker_stats	 stats;
 };
 
 /* Create N workers and start their threads.  0, or -1 with ERR set. */

@@ -212,7 +212,8 @@ def test_ready_before_first_client_status_and_stopping():
         assert first.startswith("READY=1\n"), ns.texts()
         assert "STATUS=serving 1 listener, 0 connections open" in first
         # STATUS follows the connection count (refreshed every 2 s).
-        ns.wait_for(r"^STATUS=serving 1 listener, 1 connection open$")
+        ns.wait_for(r"^STATUS=serving 1 listener, 1 connection open; "
+                    r"1 served, 0 MB echoed, 0 datagrams$")
         d.signal(signal.SIGTERM)
         m = ns.wait_for(r"^STOPPING=1")
         assert "STATUS=draining 0 listeners, 1 connection open" in m, m

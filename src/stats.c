@@ -1,0 +1,138 @@
+/*
+ * stats.c: render a stats snapshot for the log and for Prometheus.  Pure.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "echod/stats.h"
+
+void
+stats_format_line(const struct stats *s, char *buf, size_t len)
+{
+	snprintf(buf, len, "stats: %llu open, %llu accepted, %llu closed "
+	    "(%llu timed out, %llu errors), %llu refused by ACL; "
+	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
+	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
+	    "%llu acl, %llu rate, %llu send",
+	    (unsigned long long)s->open, (unsigned long long)s->accepted,
+	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
+	    (unsigned long long)s->conn_errors,
+	    (unsigned long long)s->refused_acl,
+	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
+	    (unsigned long long)s->backpressure_pauses,
+	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
+	    (unsigned long long)s->udp.dropped_port,
+	    (unsigned long long)s->udp.dropped_acl,
+	    (unsigned long long)s->udp.dropped_rate,
+	    (unsigned long long)s->udp.dropped_send);
+}
+
+struct out {
+	char	*buf;
+	size_t	 len, used;
+};
+
+static void
+put(struct out *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(o->used < o->len ? o->buf + o->used : NULL,
+	    o->used < o->len ? o->len - o->used : 0, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->used += (size_t)n;
+}
+
+static void
+family(struct out *o, const char *name, const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+sample(struct out *o, const char *name, const char *labels, uint64_t v)
+{
+	put(o, "%s%s %llu\n", name, labels, (unsigned long long)v);
+}
+
+size_t
+stats_format_prometheus(const struct stats *s, const char *version,
+    char *buf, size_t len)
+{
+	struct out o = { buf, len, 0 };
+
+	if (len > 0)
+		buf[0] = '\0';
+	family(&o, "echod_build_info", "gauge", "Always 1; the version.");
+	put(&o, "echod_build_info{version=\"%s\"} 1\n", version);
+	family(&o, "echod_uptime_seconds", "gauge", "Seconds since start.");
+	sample(&o, "echod_uptime_seconds", "", s->uptime_s);
+	family(&o, "echod_workers", "gauge", "Worker threads.");
+	sample(&o, "echod_workers", "", s->workers);
+	family(&o, "echod_listeners", "gauge", "Open listening sockets.");
+	sample(&o, "echod_listeners", "", s->listeners);
+	family(&o, "echod_connections_open", "gauge",
+	    "TCP and stream connections open now.");
+	sample(&o, "echod_connections_open", "", s->open);
+	family(&o, "echod_connections_accepted_total", "counter",
+	    "Connections accepted and served.");
+	sample(&o, "echod_connections_accepted_total", "", s->accepted);
+	family(&o, "echod_connections_closed_total", "counter",
+	    "Connections closed, for any reason.");
+	sample(&o, "echod_connections_closed_total", "", s->closed);
+	family(&o, "echod_connections_refused_total", "counter",
+	    "Connections closed at accept, by reason.");
+	sample(&o, "echod_connections_refused_total", "{reason=\"acl\"}",
+	    s->refused_acl);
+	family(&o, "echod_connections_timed_out_total", "counter",
+	    "Connections closed by --idle-timeout.");
+	sample(&o, "echod_connections_timed_out_total", "", s->timed_out);
+	family(&o, "echod_connection_errors_total", "counter",
+	    "Connections ended by a socket error (reset, ...).");
+	sample(&o, "echod_connection_errors_total", "", s->conn_errors);
+	family(&o, "echod_accept_pauses_total", "counter",
+	    "Times accepting was paused, by reason.");
+	sample(&o, "echod_accept_pauses_total", "{reason=\"max_conns\"}",
+	    s->pauses_max_conns);
+	sample(&o, "echod_accept_pauses_total", "{reason=\"fds\"}",
+	    s->pauses_fds);
+	family(&o, "echod_backpressure_pauses_total", "counter",
+	    "Times reading from a client stopped at --buffer-limit.");
+	sample(&o, "echod_backpressure_pauses_total", "",
+	    s->backpressure_pauses);
+	family(&o, "echod_received_bytes_total", "counter",
+	    "Bytes received, by protocol.");
+	sample(&o, "echod_received_bytes_total", "{proto=\"tcp\"}",
+	    s->bytes_in);
+	sample(&o, "echod_received_bytes_total", "{proto=\"udp\"}",
+	    s->udp.bytes_in);
+	family(&o, "echod_sent_bytes_total", "counter",
+	    "Bytes echoed back, by protocol.");
+	sample(&o, "echod_sent_bytes_total", "{proto=\"tcp\"}", s->bytes_out);
+	sample(&o, "echod_sent_bytes_total", "{proto=\"udp\"}",
+	    s->udp.bytes_out);
+	family(&o, "echod_datagrams_received_total", "counter",
+	    "UDP datagrams received.");
+	sample(&o, "echod_datagrams_received_total", "", s->udp.in);
+	family(&o, "echod_datagrams_sent_total", "counter",
+	    "UDP datagrams echoed.");
+	sample(&o, "echod_datagrams_sent_total", "", s->udp.out);
+	family(&o, "echod_datagrams_dropped_total", "counter",
+	    "UDP datagrams not answered, by reason.");
+	sample(&o, "echod_datagrams_dropped_total",
+	    "{reason=\"reflector_port\"}", s->udp.dropped_port);
+	sample(&o, "echod_datagrams_dropped_total", "{reason=\"acl\"}",
+	    s->udp.dropped_acl);
+	sample(&o, "echod_datagrams_dropped_total", "{reason=\"rate\"}",
+	    s->udp.dropped_rate);
+	sample(&o, "echod_datagrams_dropped_total", "{reason=\"send\"}",
+	    s->udp.dropped_send);
+	return o.used;
+}
