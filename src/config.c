@@ -25,6 +25,7 @@ enum {
 	OPT_UDP_RATE,
 	OPT_STATS_INTERVAL,
 	OPT_METRICS,
+	OPT_MAX_CONNS_PER_IP,
 };
 
 static const struct option long_options[] = {
@@ -41,13 +42,15 @@ static const struct option long_options[] = {
 	{ "udp-rate",		required_argument, NULL, OPT_UDP_RATE },
 	{ "stats-interval",	required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "metrics",		required_argument, NULL, OPT_METRICS },
+	{ "max-conns-per-ip",	required_argument, NULL, OPT_MAX_CONNS_PER_IP },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage_text[] =
-"usage: echod [--listen SPEC]... [--max-conns N] [--idle-timeout SECONDS]\n"
+"usage: echod [--listen SPEC]... [--max-conns N] [--max-conns-per-ip N]\n"
+"             [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--stats-interval SECONDS]\n"
@@ -63,6 +66,8 @@ static const char usage_text[] =
 "                         port 0 = kernel picks\n"
 "  --max-conns N          most open connections; more wait in the backlog\n"
 "                         (default: the open-file limit less a reserve)\n"
+"  --max-conns-per-ip N   most open connections from one address; the next\n"
+"                         is closed at once (default: no limit)\n"
 "  --idle-timeout SECONDS close a connection idle that long (default 0: never)\n"
 "  --buffer-limit BYTES   most bytes held for one client that does not read;\n"
 "                         K, M, G suffixes allowed (default 256K)\n"
@@ -180,6 +185,9 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return acl_add(&cfg->acl, opt == OPT_ALLOW, arg, err, errlen);
 	case OPT_UDP_RATE:
 		return ratelimit_parse(arg, &cfg->udp_rate, err, errlen);
+	case OPT_MAX_CONNS_PER_IP:
+		return parse_number("max-conns-per-ip", arg, 1,
+		    CONFIG_MAX_CONNS_MAX, &cfg->max_conns_per_ip, err, errlen);
 	case OPT_STATS_INTERVAL:
 		if (parse_number("stats-interval", arg, 0, 86400, &v, err,
 		    errlen) == -1)

@@ -29,6 +29,7 @@
 #include "echod/echo.h"
 #include "echod/echod.h"
 #include "echod/log.h"
+#include "echod/perip.h"
 #include "echod/worker.h"
 
 #define PUMP_BUF	(64 * 1024)	/* worker's pump_buf */
@@ -41,6 +42,7 @@ struct conn {
 	LIST_ENTRY(conn)	 entry;
 	struct worker		*w;
 	struct bufferevent	*bev;
+	struct perip_entry	*ip;		/* --max-conns-per-ip count */
 	uint64_t		 id;
 	unsigned		 flags;
 };
@@ -60,6 +62,7 @@ conn_close(struct conn *c, const char *why)
 	    why);
 	LIST_REMOVE(c, entry);
 	bufferevent_free(c->bev);
+	perip_release(c->ip);
 	free(c);
 	worker_conn_gone(w);
 }
@@ -263,34 +266,36 @@ conn_log_open(struct conn *c, int fd)
 
 /* A connection we could not set up: give its slot back. */
 static void
-conn_drop(struct worker *w, int fd)
+conn_drop(struct worker *w, int fd, struct perip_entry *ip)
 {
 	log_warnx("dropping a new connection: out of memory");
 	close(fd);
+	perip_release(ip);
 	w->nconns++;
 	worker_conn_gone(w);
 }
 
 void
-conn_new(struct worker *w, int fd)
+conn_new(struct worker *w, int fd, struct perip_entry *ip)
 {
 	struct echod *ed = w->ed;
 	struct conn *c;
 	int on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		conn_drop(w, fd);
+		conn_drop(w, fd, ip);
 		return;
 	}
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		free(c);
-		conn_drop(w, fd);
+		conn_drop(w, fd, ip);
 		return;
 	}
 	/* Echoes are small and answer a request: never wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->w = w;
+	c->ip = ip;
 	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	if (w->idle_tv != NULL)

@@ -63,7 +63,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int socklen, void *arg)
 {
 	struct echod *ed = arg;
-
+	struct perip_entry *ip = NULL;
 	uint64_t n;
 
 	(void)evl;
@@ -79,14 +79,23 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
+	if (ed->perip.buckets != NULL &&
+	    perip_acquire(&ed->perip, sa, &ip) == -1) {
+		ed->refused_per_ip++;
+		log_debug("refused a client over --max-conns-per-ip %llu",
+		    (unsigned long long)ed->cfg->max_conns_per_ip);
+		close(fd);
+		return;
+	}
 	if (ed->fds_short) {
 		log_info("accepting new connections again");
 		ed->fds_short = 0;
 	}
 	/* Count it here, the one place that decides about --max-conns. */
 	n = atomic_fetch_add(&ed->nconns, 1) + 1;
-	if (worker_hand(ed, fd) == -1) {
+	if (worker_hand(ed, fd, ip) == -1) {
 		atomic_fetch_sub(&ed->nconns, 1);
+		perip_release(ip);
 		return;
 	}
 	if (n < ed->max_conns)

@@ -125,6 +125,7 @@ server_stats(struct echod *ed, struct stats *st)
 	}
 	st->open = atomic_load(&ed->nconns);
 	st->refused_acl = ed->refused_acl;
+	st->refused_per_ip = ed->refused_per_ip;
 	st->pauses_max_conns = ed->pauses_max_conns;
 	st->pauses_fds = ed->pauses_fds;
 	st->udp = ed->udp_stats;
@@ -206,6 +207,10 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	ed->sigint_ev = evsignal_new(ed->base, SIGINT, signal_cb, ed);
 	ed->sigusr1_ev = evsignal_new(ed->base, SIGUSR1, sigusr1_cb, ed);
 	ed->started = time(NULL);
+	if (cfg->max_conns_per_ip > 0 && perip_init(&ed->perip,
+	    cfg->max_conns_per_ip, max_conns > (1 << 20) ? (1 << 20) :
+	    (size_t)max_conns) == -1)
+		return -1;
 	if (cfg->stats_interval > 0) {
 		struct timeval tv = { (time_t)cfg->stats_interval, 0 };
 		ed->stats_ev = event_new(ed->base, -1, EV_PERSIST,
@@ -242,6 +247,7 @@ server_free(struct echod *ed)
 	metrics_close(ed);
 	udp_free(ed);
 	worker_free_all(ed);
+	perip_free(&ed->perip);
 	notify_free(ed);
 	if (ed->wake_ev != NULL)
 		event_free(ed->wake_ev);

@@ -10,7 +10,8 @@ void
 stats_format_line(const struct stats *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "stats: %llu open, %llu accepted, %llu closed "
-	    "(%llu timed out, %llu errors), %llu refused by ACL; "
+	    "(%llu timed out, %llu errors), %llu refused by ACL, %llu over "
+	    "the per-IP limit; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu acl, %llu rate, %llu send",
@@ -18,6 +19,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
 	    (unsigned long long)s->conn_errors,
 	    (unsigned long long)s->refused_acl,
+	    (unsigned long long)s->refused_per_ip,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (unsigned long long)s->backpressure_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
@@ -91,6 +93,8 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    "Connections closed at accept, by reason.");
 	sample(&o, "echod_connections_refused_total", "{reason=\"acl\"}",
 	    s->refused_acl);
+	sample(&o, "echod_connections_refused_total", "{reason=\"per_ip\"}",
+	    s->refused_per_ip);
 	family(&o, "echod_connections_timed_out_total", "counter",
 	    "Connections closed by --idle-timeout.");
 	sample(&o, "echod_connections_timed_out_total", "", s->timed_out);

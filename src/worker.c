@@ -24,10 +24,18 @@
 #include "echod/conn.h"
 #include "echod/echod.h"
 #include "echod/log.h"
+#include "echod/perip.h"
 #include "echod/worker.h"
 
 #define CMD_DRAIN	(-1)
 #define CMD_STOP	(-2)
+
+/* What goes down a worker's pipe: 16 bytes, far below PIPE_BUF, so every
+ * write is whole.  fd < 0 is a command. */
+struct handoff {
+	int			 fd;
+	struct perip_entry	*ip;
+};
 
 /* Wake the accepting thread's loop (see server.c: main_wake_cb). */
 static void
@@ -78,16 +86,16 @@ static void
 pipe_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct worker *w = arg;
-	int items[256];
+	struct handoff items[128];
 	ssize_t n, i;
 
 	(void)what;
 	while ((n = read(fd, items, sizeof(items))) > 0) {
-		for (i = 0; i < n / (ssize_t)sizeof(int); i++) {
-			if (items[i] >= 0)
-				conn_new(w, items[i]);
+		for (i = 0; i < n / (ssize_t)sizeof(*items); i++) {
+			if (items[i].fd >= 0)
+				conn_new(w, items[i].fd, items[i].ip);
 			else
-				worker_command(w, items[i]);
+				worker_command(w, items[i].fd);
 		}
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -164,19 +172,20 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 }
 
 static int
-worker_send(struct worker *w, int item)
+worker_send(struct worker *w, int fd, struct perip_entry *ip)
 {
-	/* An int is far below PIPE_BUF: each write is all or nothing. */
-	return write(w->pipe[1], &item, sizeof(item)) == sizeof(item) ? 0 : -1;
+	struct handoff h = { fd, ip };
+
+	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
 
 int
-worker_hand(struct echod *ed, int fd)
+worker_hand(struct echod *ed, int fd, struct perip_entry *ip)
 {
 	struct worker *w = &ed->workers[ed->next_worker];
 
 	ed->next_worker = (ed->next_worker + 1) % ed->nworkers;
-	if (worker_send(w, fd) == 0)
+	if (worker_send(w, fd, ip) == 0)
 		return 0;
 	/* 16k connections queued to one worker: it is stuck, not busy. */
 	log_warn("worker %u cannot take a new connection; closing it", w->id);
@@ -195,7 +204,7 @@ send_all(struct echod *ed, int cmd)
 
 		/* Commands must arrive: wait for room if the pipe is full. */
 		fcntl(w->pipe[1], F_SETFL, flags & ~O_NONBLOCK);
-		if (worker_send(w, cmd) == -1)
+		if (worker_send(w, cmd, NULL) == -1)
 			log_warn("cannot signal worker %u", w->id);
 		fcntl(w->pipe[1], F_SETFL, flags);
 	}
@@ -227,13 +236,14 @@ worker_done_count(const struct echod *ed)
 static void
 close_unclaimed(struct worker *w)
 {
-	int items[256];
+	struct handoff items[128];
 	ssize_t n, i;
 
 	while ((n = read(w->pipe[0], items, sizeof(items))) > 0)
-		for (i = 0; i < n / (ssize_t)sizeof(int); i++)
-			if (items[i] >= 0) {
-				close(items[i]);
+		for (i = 0; i < n / (ssize_t)sizeof(*items); i++)
+			if (items[i].fd >= 0) {
+				close(items[i].fd);
+				perip_release(items[i].ip);
 				atomic_fetch_sub(&w->ed->nconns, 1);
 			}
 }
@@ -246,7 +256,7 @@ worker_free_all(struct echod *ed)
 	/* A worker still running (start-up failed later) must stop first. */
 	for (i = 0; i < ed->nworkers; i++)
 		if (ed->workers[i].started && !atomic_load(&ed->workers[i].done))
-			(void)worker_send(&ed->workers[i], CMD_STOP);
+			(void)worker_send(&ed->workers[i], CMD_STOP, NULL);
 	for (i = 0; i < ed->nworkers; i++) {
 		struct worker *w = &ed->workers[i];
 

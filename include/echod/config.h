@@ -45,6 +45,7 @@ struct config {
 	struct acl		acl;		/* --allow, --deny */
 	uint64_t		udp_rate;	/* per source per s, 0: off */
 	unsigned		stats_interval;	/* seconds, 0: off */
+	uint64_t		max_conns_per_ip; /* 0: no limit */
 	struct listen_spec	metrics;	/* --metrics */
 	int			metrics_on;
 	enum log_level		log_level;

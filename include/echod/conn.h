@@ -5,12 +5,14 @@
 #define ECHOD_CONN_H
 
 struct worker;
+struct perip_entry;
 
 /*
- * Serve FD, accepted by the main thread and counted in ed->nconns, on
- * worker W.  On failure FD is closed and its count given back.
+ * Serve FD, accepted by the main thread and counted in ed->nconns (and
+ * under IP, which may be NULL), on worker W.  On failure FD is closed and
+ * its counts given back.
  */
-void	conn_new(struct worker *w, int fd);
+void	conn_new(struct worker *w, int fd, struct perip_entry *ip);
 
 /* Close every connection of W now, dropping what was not yet sent. */
 void	conn_close_all(struct worker *w, const char *why);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "echod/config.h"
+#include "echod/perip.h"
 #include "echod/ratelimit.h"
 #include "echod/udp.h"
 
@@ -44,6 +45,8 @@ struct echod {
 
 	/* Main thread only. */
 	uint64_t		 refused_acl;	/* TCP clients closed at accept */
+	uint64_t		 refused_per_ip;
+	struct perip		 perip;		/* --max-conns-per-ip */
 	uint64_t		 pauses_max_conns, pauses_fds;
 	time_t			 started;
 	struct event		*sigusr1_ev;

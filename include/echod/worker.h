@@ -53,8 +53,13 @@ struct worker {
 int	worker_start_all(struct echod *ed, unsigned n, char *err,
 	    size_t errlen);
 
-/* Accepting thread: give FD to the next worker.  0, or -1 (FD closed). */
-int	worker_hand(struct echod *ed, int fd);
+struct perip_entry;
+
+/*
+ * Accepting thread: give FD (counted under IP, may be NULL) to the next
+ * worker.  0, or -1 with FD closed (the caller gives the counts back).
+ */
+int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip);
 
 /* Accepting thread: let connections finish / close them now. */
 void	worker_drain_all(struct echod *ed);

@@ -1,6 +1,7 @@
 """--allow / --deny for TCP: a denied client is closed at accept, others
 are served; IPv4 and IPv6; first match wins; malformed CIDRs exit 64."""
 import socket
+import time
 
 from echodtest import WAIT, Echod, connect, echo_once, run, run_cmd
 
@@ -62,12 +63,55 @@ def test_denied_clients_do_not_use_up_max_conns():
         d.stop()
 
 
+def held_from(addr, source):
+    """A connection from SOURCE that has been served once (so a worker
+    owns it), or None if echod closed it."""
+    host, port = addr.rsplit(":", 1)
+    s = socket.socket()
+    s.settimeout(WAIT)
+    s.bind((source, 0))
+    s.connect((host, int(port)))
+    try:
+        s.sendall(b"x")
+        if s.recv(1) == b"x":
+            return s
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    s.close()
+    return None
+
+
+def test_max_conns_per_ip_across_workers():
+    with Echod("--listen", "127.0.0.1:0", "--max-conns-per-ip", "2",
+               "--workers", "2", "--log-level", "debug") as d:
+        addr = d.addrs[0]
+        a, b = held_from(addr, "127.0.0.2"), held_from(addr, "127.0.0.2")
+        assert a and b, "the first two from 127.0.0.2 were not served"
+        assert held_from(addr, "127.0.0.2") is None, "third one served"
+        d.wait_log(r"refused a client over --max-conns-per-ip 2")
+        others = [held_from(addr, "127.0.0.3") for _ in range(2)]
+        assert all(others), "another address was limited too"
+        # The two from .2 sit on different workers; closing one gives a
+        # slot back once its worker has seen the close.
+        a.close()
+        deadline = time.monotonic() + WAIT
+        again = None
+        while again is None and time.monotonic() < deadline:
+            again = held_from(addr, "127.0.0.2")
+            time.sleep(0.05)
+        assert again is not None, "slot never given back"
+        for s in [b, again] + others:
+            s.close()
+        d.stop()
+
+
 def test_malformed_cidrs_are_usage_errors():
     for args, needle in ((["--allow", "10.0.0.0/33"], "0 to 32"),
                          (["--deny", "::/200"], "0 to 128"),
                          (["--deny", "10.0.0.300"], "'10.0.0.300'"),
                          (["--allow", "localhost"], "not an IPv4 or IPv6"),
-                         (["--deny"], "needs a value")):
+                         (["--deny"], "needs a value"),
+                         (["--max-conns-per-ip", "0"], "from 1")):
         rc, out, err = run_cmd(args)
         assert rc == 64 and needle in err, (args, rc, err)
         assert len(err.strip().splitlines()) == 1, err

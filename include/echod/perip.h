@@ -1,0 +1,44 @@
+/*
+ * perip: connections per client address, for --max-conns-per-ip, across
+ * worker threads.  The accepting thread alone looks up, creates, counts up
+ * and frees records; the worker that owns a connection counts its record
+ * down (an atomic) when it closes.  A record at zero is referenced by no
+ * connection, so the accepting thread may free it: it does so as it walks
+ * the hash chains, and memory follows the live addresses, not all seen.
+ */
+#ifndef ECHOD_PERIP_H
+#define ECHOD_PERIP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct perip_entry {
+	struct perip_entry	*next;
+	uint8_t			 key[17];	/* family + address */
+	_Atomic uint64_t	 count;
+};
+
+struct perip {
+	struct perip_entry	**buckets;
+	size_t			  nbuckets;	/* power of two */
+	size_t			  entries;
+	uint64_t		  limit;
+};
+
+int	perip_init(struct perip *p, uint64_t limit, size_t expected);
+void	perip_free(struct perip *p);
+
+/*
+ * Accepting thread: count a new connection from SA.  Returns 0 and sets
+ * *ENTRY (NULL for Unix sockets, which have no address), or -1 if the
+ * address is at its limit (or out of memory) and must be refused.
+ */
+int	perip_acquire(struct perip *p, const struct sockaddr *sa,
+	    struct perip_entry **entry);
+
+/* Any thread: that connection closed. */
+void	perip_release(struct perip_entry *entry);
+
+#endif
