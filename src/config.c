@@ -26,6 +26,7 @@ enum {
 	OPT_STATS_INTERVAL,
 	OPT_METRICS,
 	OPT_MAX_CONNS_PER_IP,
+	OPT_CONFIG,
 };
 
 static const struct option long_options[] = {
@@ -43,13 +44,15 @@ static const struct option long_options[] = {
 	{ "stats-interval",	required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "metrics",		required_argument, NULL, OPT_METRICS },
 	{ "max-conns-per-ip",	required_argument, NULL, OPT_MAX_CONNS_PER_IP },
+	{ "config",		required_argument, NULL, OPT_CONFIG },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char usage_text[] =
-"usage: echod [--listen SPEC]... [--max-conns N] [--max-conns-per-ip N]\n"
+"usage: echod [--config FILE] [--listen SPEC]... [--max-conns N]\n"
+"             [--max-conns-per-ip N]\n"
 "             [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
@@ -59,6 +62,8 @@ static const char usage_text[] =
 "\n"
 "An RFC 862 echo server: every byte a client sends comes back to it.\n"
 "\n"
+"  --config FILE          more options from FILE, one 'option value' per line\n"
+"                         (no dashes, # comments); re-read on SIGHUP\n"
 "  --listen SPEC          where to listen; may repeat (default: localhost:7777)\n"
 "                         SPEC is PORT (on localhost), HOST:PORT, [IPV6]:PORT,\n"
 "                         unix:PATH or unix:@ABSTRACT; udp:PORT,\n"
@@ -91,7 +96,8 @@ static const char usage_text[] =
 "Under systemd, echod serves the sockets it is passed (LISTEN_FDS) as well\n"
 "as any --listen, and reports to NOTIFY_SOCKET (Type=notify, WatchdogSec=).\n"
 "\n"
-"Exit codes: 0 ok, 64 usage, 68 unknown host, 69 address in use,\n"
+"Exit codes: 0 ok, 64 usage, 66 unreadable --config file, 68 unknown host,\n"
+"69 address in use,\n"
 "71 other OS error, 73 cannot create socket file, 75 name lookup failed\n"
 "for now, 77 permission denied, 78 bad socket-activation setup.\n"
 "See echod(8).\n";
@@ -185,6 +191,11 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return acl_add(&cfg->acl, opt == OPT_ALLOW, arg, err, errlen);
 	case OPT_UDP_RATE:
 		return ratelimit_parse(arg, &cfg->udp_rate, err, errlen);
+	case OPT_CONFIG:
+		/* The caller has put the file's words right after these. */
+		snprintf(cfg->config_path, sizeof(cfg->config_path), "%s",
+		    arg);
+		return 0;
 	case OPT_MAX_CONNS_PER_IP:
 		return parse_number("max-conns-per-ip", arg, 1,
 		    CONFIG_MAX_CONNS_MAX, &cfg->max_conns_per_ip, err, errlen);
@@ -244,6 +255,25 @@ int
 config_parse(struct config *cfg, int argc, char **argv, char *err,
     size_t errlen)
 {
+	return config_parse_words(cfg, argc, argv, NULL, err, errlen);
+}
+
+/* Prefix ERR with "FILE:LINE: " when word AT came from a file. */
+static void
+with_origin(char **origin, int at, char *err, size_t errlen)
+{
+	char said[512];
+
+	if (origin == NULL || at < 0 || origin[at] == NULL)
+		return;
+	snprintf(said, sizeof(said), "%s: %s", origin[at], err);
+	snprintf(err, errlen, "%s", said);
+}
+
+int
+config_parse_words(struct config *cfg, int argc, char **argv, char **origin,
+    char *err, size_t errlen)
+{
 	int opt;
 
 	config_defaults(cfg);
@@ -261,16 +291,28 @@ config_parse(struct config *cfg, int argc, char **argv, char *err,
 		case '?':
 		case ':':
 			explain_getopt_error(opt, argc, argv, err, errlen);
+			with_origin(origin, optind - 1, err, errlen);
 			return EX_USAGE;
 		default:
-			if (parse_option(cfg, opt, optarg, err, errlen) == -1)
+			if (opt == OPT_CONFIG && origin != NULL &&
+			    origin[optind - 1] != NULL) {
+				snprintf(err, errlen, "a config file cannot "
+				    "name another one; give every --config on "
+				    "the command line");
+				with_origin(origin, optind - 1, err, errlen);
 				return EX_USAGE;
+			}
+			if (parse_option(cfg, opt, optarg, err, errlen) == -1) {
+				with_origin(origin, optind - 1, err, errlen);
+				return EX_USAGE;
+			}
 		}
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'; addresses go "
 		    "after --listen, e.g. echod --listen %s", argv[optind],
 		    argv[optind]);
+		with_origin(origin, optind, err, errlen);
 		return EX_USAGE;
 	}
 	if (cfg->nlisten == 0) {

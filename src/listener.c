@@ -47,6 +47,8 @@ struct listener {
 	char			 name[ADDR_STRLEN];
 	char			 origin[SD_NAME_MAX + 32]; /* for the log */
 	char			 path[LISTEN_PATH_MAX];	/* ours to unlink */
+	struct listen_spec	 spec;		/* the --listen it serves */
+	int			 has_spec;	/* 0: passed by systemd */
 	dev_t			 dev;
 	ino_t			 ino;
 };
@@ -537,6 +539,33 @@ listener_adopt(struct echod *ed, int fd, const char *name, char *err,
 	return 0;
 }
 
+/* Open SPEC; every socket it gives remembers it (for reloads). */
+static int
+open_spec(struct echod *ed, const struct listen_spec *spec, char *err,
+    size_t errlen)
+{
+	size_t before = ed->nlisteners, j;
+	int rc;
+
+	if (spec->kind == LISTEN_UNIX)
+		rc = open_unix(ed, spec, err, errlen);
+	else
+		rc = open_inet(ed, spec, err, errlen);
+	for (j = before; rc == 0 && j < ed->nlisteners; j++) {
+		ed->listeners[j].spec = *spec;
+		ed->listeners[j].has_spec = 1;
+	}
+	return rc;
+}
+
+/* With sockets from systemd, the default address is not wanted. */
+static int
+wanted(const struct echod *ed, const struct config *cfg, size_t i)
+{
+	(void)i;
+	return !(ed->ninherited > 0 && cfg->listen_is_default);
+}
+
 int
 listener_open_all(struct echod *ed, const struct sd_listen *inherited,
     char *err, size_t errlen)
@@ -553,20 +582,82 @@ listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	for (i = 0; rc == 0 && i < (size_t)inherited->n; i++)
 		rc = listener_adopt(ed, SD_FDS_START + (int)i,
 		    inherited->names[i], err, errlen);
-	/* With sockets from systemd, the default address is not wanted. */
-	if (inherited->n > 0 && cfg->listen_is_default)
-		i = cfg->nlisten;
-	else
-		i = 0;
-	for (; rc == 0 && i < cfg->nlisten; i++) {
-		if (cfg->listen[i].kind == LISTEN_UNIX)
-			rc = open_unix(ed, &cfg->listen[i], err, errlen);
-		else
-			rc = open_inet(ed, &cfg->listen[i], err, errlen);
-	}
+	ed->ninherited = inherited->n;
+	for (i = 0; rc == 0 && i < cfg->nlisten; i++)
+		if (wanted(ed, cfg, i))
+			rc = open_spec(ed, &cfg->listen[i], err, errlen);
 	if (rc != 0)
 		listener_close_all(ed);
 	return rc;
+}
+
+/* Close L; remove its socket file if it is still the one we made. */
+static void
+listener_close_one(struct listener *l)
+{
+	struct stat st;
+
+	if (l->evl != NULL)
+		evconnlistener_free(l->evl);
+	if (l->udp_ev != NULL)
+		event_free(l->udp_ev);
+	if (l->udp_fd != -1)
+		close(l->udp_fd);
+	if (l->path[0] != '\0' && lstat(l->path, &st) == 0 &&
+	    st.st_dev == l->dev && st.st_ino == l->ino)
+		unlink(l->path);
+}
+
+int
+listener_reconcile(struct echod *ed, const struct config *ncfg, char *err,
+    size_t errlen)
+{
+	size_t before = ed->nlisteners, i, j, kept = 0;
+	int rc = 0, *keep;
+
+	if ((keep = calloc(before + 1, sizeof(*keep))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return EX_OSERR;
+	}
+	for (i = 0; rc == 0 && i < ncfg->nlisten; i++) {
+		int found = 0;
+
+		if (!wanted(ed, ncfg, i))
+			continue;
+		for (j = 0; j < before; j++)
+			if (ed->listeners[j].has_spec &&
+			    memcmp(&ed->listeners[j].spec, &ncfg->listen[i],
+			    sizeof(ncfg->listen[i])) == 0)
+				found = keep[j] = 1;
+		if (!found)
+			rc = open_spec(ed, &ncfg->listen[i], err, errlen);
+	}
+	if (rc != 0) {
+		/* Back to exactly what was running. */
+		for (j = before; j < ed->nlisteners; j++)
+			listener_close_one(&ed->listeners[j]);
+		ed->nlisteners = before;
+		free(keep);
+		return rc;
+	}
+	for (i = 0; i < ed->nlisteners; i++) {
+		struct listener *l = &ed->listeners[i];
+
+		if (i < before && l->has_spec && !keep[i]) {
+			log_info("closed listener %s (gone from the "
+			    "configuration)", l->name);
+			listener_close_one(l);
+			continue;
+		}
+		if (i >= before)
+			log_info("listening on %s (new in the configuration)",
+			    l->name);
+		ed->listeners[kept++] = *l;
+	}
+	ed->nlisteners = kept;
+	set_enabled(ed, ed->pause == 0);
+	free(keep);
+	return 0;
 }
 
 size_t
@@ -588,23 +679,10 @@ listener_log_all(const struct echod *ed)
 void
 listener_close_all(struct echod *ed)
 {
-	struct listener *l;
-	struct stat st;
 	size_t i;
 
-	for (i = 0; i < ed->nlisteners; i++) {
-		l = &ed->listeners[i];
-		if (l->evl != NULL)
-			evconnlistener_free(l->evl);
-		if (l->udp_ev != NULL)
-			event_free(l->udp_ev);
-		if (l->udp_fd != -1)
-			close(l->udp_fd);
-		/* Unlink only the file we made, not a successor's. */
-		if (l->path[0] != '\0' && lstat(l->path, &st) == 0 &&
-		    st.st_dev == l->dev && st.st_ino == l->ino)
-			unlink(l->path);
-	}
+	for (i = 0; i < ed->nlisteners; i++)
+		listener_close_one(&ed->listeners[i]);
 	free(ed->listeners);
 	ed->listeners = NULL;
 	ed->nlisteners = 0;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 
 /* The only module state: set once at start-up, read-only after. */
 static struct {
-	enum log_level	level;
+	_Atomic int	level;		/* changed by a reload */
 	int		journald;
 } logger = { LOG_LEVEL_INFO, 0 };
 
@@ -66,8 +67,14 @@ stderr_is_journal(void)
 void
 log_init(enum log_level level)
 {
-	logger.level = level;
+	logger.level = (int)level;
 	logger.journald = stderr_is_journal();
+}
+
+void
+log_set_level(enum log_level level)
+{
+	logger.level = (int)level;
 }
 
 int
@@ -79,7 +86,7 @@ log_journald(void)
 int
 log_enabled(enum log_level level)
 {
-	return level <= logger.level;
+	return (int)level <= logger.level;
 }
 
 static void

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -239,6 +240,30 @@ notify_ready(struct echod *ed)
 		    (unsigned long long)(usec / 2000));
 	}
 	return 0;
+}
+
+void
+notify_reloading(struct echod *ed)
+{
+	struct timespec ts;
+	char msg[96];
+
+	/* MONOTONIC_USEC: systemd 253+ wants it with RELOADING=1. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000);
+	notify(ed, msg);
+}
+
+void
+notify_reloaded(struct echod *ed)
+{
+	char msg[224];
+
+	format_status(ed, ed->status_last, sizeof(ed->status_last));
+	snprintf(msg, sizeof(msg), "READY=1\n%s", ed->status_last);
+	notify(ed, msg);
 }
 
 void

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "echod/log.h"
 #include "echod/metrics.h"
 #include "echod/notify.h"
+#include "echod/reload.h"
 #include "echod/stats.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
@@ -185,6 +187,7 @@ libevent_fatal_cb(int err)
 }
 
 /* Returns 0, or -1 with errno set by what failed. */
+/* Takes CFG (heap) over: server_free() frees it. */
 int
 server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 {
@@ -206,16 +209,19 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	ed->sigterm_ev = evsignal_new(ed->base, SIGTERM, signal_cb, ed);
 	ed->sigint_ev = evsignal_new(ed->base, SIGINT, signal_cb, ed);
 	ed->sigusr1_ev = evsignal_new(ed->base, SIGUSR1, sigusr1_cb, ed);
+	ed->sighup_ev = evsignal_new(ed->base, SIGHUP, reload_on_sighup, ed);
 	ed->started = time(NULL);
 	if (cfg->max_conns_per_ip > 0 && perip_init(&ed->perip,
 	    cfg->max_conns_per_ip, max_conns > (1 << 20) ? (1 << 20) :
 	    (size_t)max_conns) == -1)
 		return -1;
+	/* Created always: a reload may turn --stats-interval on. */
+	ed->stats_ev = event_new(ed->base, -1, EV_PERSIST, stats_timer_cb, ed);
+	if (ed->stats_ev == NULL)
+		return -1;
 	if (cfg->stats_interval > 0) {
 		struct timeval tv = { (time_t)cfg->stats_interval, 0 };
-		ed->stats_ev = event_new(ed->base, -1, EV_PERSIST,
-		    stats_timer_cb, ed);
-		if (ed->stats_ev == NULL || event_add(ed->stats_ev, &tv) == -1)
+		if (event_add(ed->stats_ev, &tv) == -1)
 			return -1;
 	}
 	ed->drain_ev = evtimer_new(ed->base, drain_timeout_cb, ed);
@@ -224,7 +230,8 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	    event_add(ed->wake_ev, NULL) == -1 ||
 	    evsignal_add(ed->sigterm_ev, NULL) == -1 ||
 	    evsignal_add(ed->sigint_ev, NULL) == -1 || ed->sigusr1_ev == NULL ||
-	    evsignal_add(ed->sigusr1_ev, NULL) == -1)
+	    evsignal_add(ed->sigusr1_ev, NULL) == -1 || ed->sighup_ev == NULL ||
+	    evsignal_add(ed->sighup_ev, NULL) == -1)
 		return -1;
 	return 0;
 }
@@ -259,11 +266,18 @@ server_free(struct echod *ed)
 		event_free(ed->sigint_ev);
 	if (ed->sigusr1_ev != NULL)
 		event_free(ed->sigusr1_ev);
+	if (ed->sighup_ev != NULL)
+		event_free(ed->sighup_ev);
 	if (ed->stats_ev != NULL)
 		event_free(ed->stats_ev);
 	if (ed->drain_ev != NULL)
 		event_free(ed->drain_ev);
 	if (ed->base != NULL)
 		event_base_free(ed->base);
+	/* Every configuration this run used (the workers are gone). */
+	while (ed->nold_cfgs > 0)
+		free(ed->old_cfgs[--ed->nold_cfgs]);
+	free(ed->old_cfgs);
+	free((void *)ed->cfg);
 	memset(ed, 0, sizeof(*ed));
 }

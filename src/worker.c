@@ -29,6 +29,7 @@
 
 #define CMD_DRAIN	(-1)
 #define CMD_STOP	(-2)
+#define CMD_RELOAD	(-3)
 
 /* What goes down a worker's pipe: 16 bytes, far below PIPE_BUF, so every
  * write is whole.  fd < 0 is a command. */
@@ -68,9 +69,25 @@ worker_conn_gone(struct worker *w)
 		worker_finish(w);
 }
 
+/* Idle timers of new connections, from the current configuration. */
+static void
+worker_set_idle(struct worker *w)
+{
+	unsigned secs = w->ed->cfg->idle_timeout;
+	struct timeval tv = { (time_t)secs, 0 };
+
+	/* In this worker's thread: the base is not shared. */
+	w->idle_tv = secs > 0 ? event_base_init_common_timeout(w->base, &tv) :
+	    NULL;
+}
+
 static void
 worker_command(struct worker *w, int cmd)
 {
+	if (cmd == CMD_RELOAD) {
+		worker_set_idle(w);
+		return;
+	}
 	if (cmd == CMD_STOP) {
 		conn_close_all(w, "stopping now");
 		worker_finish(w);
@@ -125,11 +142,8 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->pump_buf = malloc(64 * 1024)) == NULL)
 		return -1;
-	if (ed->cfg->idle_timeout > 0) {
-		/* One shared queue for every connection's idle timer. */
-		struct timeval tv = { (time_t)ed->cfg->idle_timeout, 0 };
-		w->idle_tv = event_base_init_common_timeout(w->base, &tv);
-	}
+	/* One shared queue for every connection's idle timer. */
+	worker_set_idle(w);
 	if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
 	w->pipe_ev = event_new(w->base, w->pipe[0], EV_READ | EV_PERSIST,
@@ -220,6 +234,12 @@ void
 worker_stop_all(struct echod *ed)
 {
 	send_all(ed, CMD_STOP);
+}
+
+void
+worker_reload_all(struct echod *ed)
+{
+	send_all(ed, CMD_RELOAD);
 }
 
 unsigned

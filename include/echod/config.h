@@ -48,6 +48,7 @@ struct config {
 	uint64_t		max_conns_per_ip; /* 0: no limit */
 	struct listen_spec	metrics;	/* --metrics */
 	int			metrics_on;
+	char			config_path[256]; /* --config, for the log */
 	enum log_level		log_level;
 };
 
@@ -57,6 +58,13 @@ struct config {
  */
 int		 config_parse(struct config *cfg, int argc, char **argv,
 		    char *err, size_t errlen);
+
+/*
+ * The same, where ORIGIN[i] (may be NULL) says where argv[i] came from
+ * ("FILE:LINE"); an error about a word from a file starts with it.
+ */
+int		 config_parse_words(struct config *cfg, int argc,
+		    char **argv, char **origin, char *err, size_t errlen);
 
 /* The --help text. */
 const char	*config_usage(void);

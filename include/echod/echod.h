@@ -27,7 +27,17 @@ struct stats;
 #define ECHOD_PAUSE_FDS		0x2	/* accept() ran out of descriptors */
 
 struct echod {
-	const struct config	*cfg;
+	/*
+	 * Swapped whole by a reload (never changed in place); every read
+	 * is an atomic load.  Old ones are kept until exit for the workers.
+	 */
+	const struct config *_Atomic cfg;
+	struct config		**old_cfgs;
+	size_t			 nold_cfgs;
+	int			 argc;		/* to re-read on SIGHUP */
+	char			**argv;
+	int			 ninherited;	/* sockets from systemd */
+	struct event		*sighup_ev;
 	struct event_base	*base;
 
 	struct listener		*listeners;
@@ -59,7 +69,7 @@ struct echod {
 	/* Shared by every thread; the main thread alone increments nconns. */
 	_Atomic uint64_t	 nconns;
 	_Atomic uint64_t	 accepted;	/* since start; ids */
-	uint64_t		 max_conns;
+	_Atomic uint64_t	 max_conns;	/* a reload may change it */
 
 	int			 notify_on;	/* NOTIFY_SOCKET is set */
 	int			 notify_warned;

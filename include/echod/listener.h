@@ -38,6 +38,16 @@ size_t	listener_count(const struct echod *ed);
 /* Log each listener's real address ("listening on 127.0.0.1:41234"). */
 void	listener_log_all(const struct echod *ed);
 
+/*
+ * Reload: make the open listeners match NCFG's --listen values.  Sockets
+ * of values that stayed keep serving; new ones open first, and if any
+ * fails everything is left as it was (a sysexits code and ERR); then the
+ * ones no longer wanted close.  Sockets from systemd always stay.
+ */
+struct config;
+int	listener_reconcile(struct echod *ed, const struct config *ncfg,
+	    char *err, size_t errlen);
+
 /* Stop and free every listener; unlink the socket files we created. */
 void	listener_close_all(struct echod *ed);
 

@@ -19,6 +19,7 @@ enum log_level {
 int	log_level_parse(const char *name, enum log_level *level);
 
 void	log_init(enum log_level level);
+void	log_set_level(enum log_level level);
 int	log_journald(void);
 int	log_enabled(enum log_level level);
 

@@ -28,6 +28,10 @@ int		 notify_listen_fds(struct sd_listen *out, char *err,
 /* READY=1 and STATUS=; starts the watchdog and status timers. */
 int		 notify_ready(struct echod *ed);
 
+/* RELOADING=1 as a reload starts; READY=1 and STATUS= when it is done. */
+void		 notify_reloading(struct echod *ed);
+void		 notify_reloaded(struct echod *ed);
+
 /* STOPPING=1 and STATUS= as draining starts. */
 void		 notify_stopping(struct echod *ed);
 

@@ -65,6 +65,9 @@ int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip);
 void	worker_drain_all(struct echod *ed);
 void	worker_stop_all(struct echod *ed);
 
+/* Accepting thread: the configuration changed; new connections use it. */
+void	worker_reload_all(struct echod *ed);
+
 /* Number of workers whose loop has ended. */
 unsigned worker_done_count(const struct echod *ed);
 
