@@ -47,6 +47,9 @@ struct lconn {
 	uint64_t	 recvd;		/* stream bytes received */
 	uint64_t	*stamps;	/* pingpong: send time per message */
 	unsigned	 stamp_head, inflight;
+	uint64_t	*seqs;		/* udp: which datagram owns a slot */
+	uint64_t	 next_seq;	/* udp */
+	uint64_t	 progress;	/* udp: last reply (ns) */
 	uint64_t	 cycle_start;	/* churn */
 };
 
@@ -64,6 +67,7 @@ struct load {
 	/* results */
 	uint64_t	 messages, bytes_out, bytes_in, mismatches;
 	uint64_t	 connect_failures, errors, cycles;
+	uint64_t	 lost, late;	/* udp: never came back / came late */
 	struct hist	 lat;
 };
 
@@ -108,12 +112,39 @@ conn_kill(struct load *L, struct lconn *c, int error)
 	c->state = error ? C_DEAD : C_IDLE;
 }
 
+static void	udp_send(struct load *, struct lconn *);
+
+/* UDP: a connected datagram socket is "open" at once. */
+static int
+udp_start(struct load *L, struct lconn *c)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = c };
+
+	c->fd = socket(L->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (c->fd == -1 || connect(c->fd, (void *)&L->addr, L->addrlen) == -1) {
+		if (c->fd != -1)
+			close(c->fd);
+		c->fd = -1;
+		c->state = C_DEAD;
+		L->connect_failures++;
+		return -1;
+	}
+	c->state = C_OPEN;
+	c->wants_out = 0;
+	L->open++;
+	epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev);
+	return 0;
+}
+
 static int
 conn_start(struct load *L, struct lconn *c)
 {
 	struct epoll_event ev = { .events = EPOLLOUT, .data.ptr = c };
 	int family = L->addr.ss_family, one = 1;
 
+	if (L->o.mode == MODE_UDP)
+		return udp_start(L, c);
 	c->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd == -1)
 		goto fail;
@@ -206,6 +237,7 @@ conn_opened(struct load *L, struct lconn *c)
 		c->target = L->o.size;
 		break;
 	case MODE_IDLE:
+	case MODE_UDP:
 		break;
 	}
 	conn_flush(L, c);
@@ -299,9 +331,111 @@ conn_readable(struct load *L, struct lconn *c)
 		conn_flush(L, c);
 }
 
+/* Datagram SEQ of C: its sequence number, then C's pattern at SEQ*S. */
+static void
+udp_fill(struct load *L, const struct lconn *c, uint64_t seq,
+    unsigned char *buf)
+{
+	size_t n = L->o.size - 8, done = 0;
+
+	memcpy(buf, &seq, 8);
+	while (done < n) {
+		size_t chunk = n - done > PATLEN ? PATLEN : n - done;
+		memcpy(buf + 8 + done, stream_at(L, c, seq * L->o.size + done),
+		    chunk);
+		done += chunk;
+	}
+}
+
+static void
+udp_send(struct load *L, struct lconn *c)
+{
+	unsigned slot;
+
+	while (c->inflight < L->o.depth) {
+		uint64_t seq = c->next_seq;
+
+		udp_fill(L, c, seq, L->rbuf);
+		if (send(c->fd, L->rbuf, L->o.size, MSG_DONTWAIT) == -1)
+			return;		/* full: the timeout path retries */
+		slot = (unsigned)(seq % L->o.depth);
+		c->seqs[slot] = seq;
+		c->stamps[slot] = L->now;
+		c->next_seq++;
+		c->inflight++;
+		L->bytes_out += L->o.size;
+	}
+}
+
+static void
+udp_readable(struct load *L, struct lconn *c)
+{
+	static unsigned char want[65536];
+	ssize_t n;
+	uint64_t seq;
+	unsigned slot;
+	size_t i;
+
+	while ((n = recv(c->fd, L->rbuf, RBUF, 0)) > 0) {
+		L->bytes_in += (uint64_t)n;
+		if ((size_t)n < 8) {
+			L->mismatches += (uint64_t)n;
+			continue;
+		}
+		memcpy(&seq, L->rbuf, 8);
+		slot = (unsigned)(seq % L->o.depth);
+		if (c->stamps[slot] == 0 || c->seqs[slot] != seq) {
+			L->late++;	/* given up on, or a duplicate */
+			continue;
+		}
+		udp_fill(L, c, seq, want);
+		if ((size_t)n != L->o.size)
+			L->mismatches += L->o.size > (size_t)n ?
+			    L->o.size - (size_t)n : (size_t)n - L->o.size;
+		for (i = 0; i < (size_t)n && i < L->o.size; i++)
+			L->mismatches += L->rbuf[i] != want[i];
+		hist_record(&L->lat, L->now - c->stamps[slot]);
+		c->stamps[slot] = 0;
+		c->inflight--;
+		c->progress = L->now;
+		L->messages++;
+	}
+	if (L->running)
+		udp_send(L, c);
+}
+
+/* A datagram not back in 200 ms is lost: count it, send new ones. */
+static void
+udp_expire(struct load *L)
+{
+	unsigned i, d;
+
+	for (i = 0; i < L->o.conns; i++) {
+		struct lconn *c = &L->c[i];
+
+		if (c->state != C_OPEN || c->inflight == 0 ||
+		    L->now - c->progress < 200000000ULL)
+			continue;
+		for (d = 0; d < L->o.depth; d++)
+			if (c->stamps[d] != 0) {
+				c->stamps[d] = 0;
+				L->lost++;
+			}
+		c->inflight = 0;
+		c->progress = L->now;
+		if (L->running)
+			udp_send(L, c);
+	}
+}
+
 static void
 conn_event(struct load *L, struct lconn *c, uint32_t events)
 {
+	if (L->o.mode == MODE_UDP) {
+		if (c->state == C_OPEN)
+			udp_readable(L, c);
+		return;
+	}
 	if (c->state == C_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -366,9 +500,13 @@ all_echoed(struct load *L)
 {
 	unsigned i;
 
-	for (i = 0; i < L->o.conns; i++)
-		if (L->c[i].state == C_OPEN && L->c[i].recvd < L->c[i].sent)
+	for (i = 0; i < L->o.conns; i++) {
+		if (L->c[i].state != C_OPEN)
+			continue;
+		if (L->o.mode == MODE_UDP ? L->c[i].inflight > 0 :
+		    L->c[i].recvd < L->c[i].sent)
 			return 0;
+	}
 	return 1;
 }
 
@@ -406,6 +544,11 @@ run(struct load *L)
 
 			if (c->state != C_OPEN || !L->running)
 				continue;
+			if (L->o.mode == MODE_UDP) {
+				c->progress = L->now;
+				udp_send(L, c);
+				continue;
+			}
 			if (L->o.mode == MODE_PINGPONG)
 				for (d = 0; d < L->o.depth; d++)
 					pingpong_send(L, c);
@@ -417,6 +560,8 @@ run(struct load *L)
 	L->t_end = L->t0 + (uint64_t)(L->o.seconds * 1e9);
 	while (L->now < L->t_end) {
 		loop_once(L, 50);
+		if (L->o.mode == MODE_UDP)
+			udp_expire(L);
 		progress(L, &last);
 	}
 	L->running = 0;
@@ -436,8 +581,11 @@ run(struct load *L)
 	}
 	/* Let what is in flight come back (and be checked). */
 	deadline = L->now + DRAIN_NS;
-	while (L->now < deadline && !all_echoed(L))
+	while (L->now < deadline && !all_echoed(L)) {
 		loop_once(L, 50);
+		if (L->o.mode == MODE_UDP)
+			udp_expire(L);
+	}
 	if (!L->o.quiet && isatty(STDERR_FILENO))
 		fputc('\n', stderr);
 }
@@ -478,7 +626,8 @@ report(struct load *L)
 	    "\"seconds\":%.3f,\"connected\":%u,\"connect_failures\":%llu,"
 	    "\"messages\":%llu,\"msgs_per_sec\":%.1f,\"bytes_in\":%llu,"
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
-	    "\"errors\":%llu,\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
+	    "\"errors\":%llu,\"lost\":%llu,\"late\":%llu,"
+	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
 	    "\"p999\":%.1f,\"max\":%.1f}}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
 	    L->open, (unsigned long long)L->connect_failures,
@@ -486,7 +635,8 @@ report(struct load *L)
 	    (unsigned long long)L->bytes_in,
 	    (double)L->bytes_in / secs / 1e6,
 	    (unsigned long long)L->mismatches, (unsigned long long)missing,
-	    (unsigned long long)L->errors,
+	    (unsigned long long)L->errors, (unsigned long long)L->lost,
+	    (unsigned long long)L->late,
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
@@ -547,8 +697,14 @@ main(int argc, char **argv)
 	for (i = 0; i < L.o.conns; i++) {
 		L.c[i].id = i;
 		L.c[i].fd = -1;
-		if (L.o.mode == MODE_PINGPONG &&
+		if ((L.o.mode == MODE_PINGPONG || L.o.mode == MODE_UDP) &&
 		    (L.c[i].stamps = calloc(L.o.depth, sizeof(uint64_t))) ==
+		    NULL) {
+			fprintf(stderr, "echod-load: out of memory\n");
+			return 71;
+		}
+		if (L.o.mode == MODE_UDP &&
+		    (L.c[i].seqs = calloc(L.o.depth, sizeof(uint64_t))) ==
 		    NULL) {
 			fprintf(stderr, "echod-load: out of memory\n");
 			return 71;

@@ -15,6 +15,7 @@ static const char *mode_names[] = {
 	[MODE_STREAM] = "stream",
 	[MODE_CHURN] = "churn",
 	[MODE_IDLE] = "idle",
+	[MODE_UDP] = "udp",
 };
 
 static const char usage[] =
@@ -23,10 +24,12 @@ static const char usage[] =
 "                  [--source-addrs N] [--connect-burst B] [--quiet]\n"
 "\n"
 "Drives an echo server and checks every byte it sends back.\n"
-"  --mode     pingpong (default), stream, churn or idle\n"
+"  --mode     pingpong (default), stream, churn, idle or udp\n"
 "  --conns    connections (default 100)\n"
 "  --size     bytes per message, K/M suffixes (default 64)\n"
-"  --depth    messages in flight per connection, pingpong (default 1)\n"
+"  --depth    messages in flight per connection, pingpong and udp\n"
+"             (default 1); udp datagrams carry a sequence number, so\n"
+"             --size is at least 8 there\n"
 "  --seconds  how long to run; idle: how long to hold (default 5)\n"
 "  --source-addrs N  spread connections over 127.0.0.1..127.0.0.N\n"
 "             (more than ~28k connections to one port need N > 1)\n"
@@ -90,7 +93,7 @@ parse_one(struct load_opts *o, int c, const char *arg, char *err,
 				return 0;
 			}
 		snprintf(err, errlen, "--mode '%s' is not a mode; use "
-		    "pingpong, stream, churn or idle", arg);
+		    "pingpong, stream, churn, idle or udp", arg);
 		return -1;
 	case 'H':
 		if (*arg == '\0' || strlen(arg) >= sizeof(o->host)) {
@@ -195,6 +198,12 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->mode == MODE_UDP && (o->size < 8 || o->size > 65507 ||
+	    o->unix_path[0] != '\0')) {
+		snprintf(err, errlen, "--mode udp needs --size 8 to 65507 (a "
+		    "datagram carries its sequence number) and an IP --host");
 		return -1;
 	}
 	return 0;

@@ -12,6 +12,7 @@ enum load_mode {
 	MODE_STREAM,	/* send as fast as the server drains */
 	MODE_CHURN,	/* connect, echo S bytes, close, again */
 	MODE_IDLE,	/* hold C connections, then check each still echoes */
+	MODE_UDP,	/* C UDP sockets, D datagrams of S bytes in flight */
 };
 
 struct load_opts {

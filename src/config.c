@@ -10,6 +10,7 @@
 #include "echod/config.h"
 #include "echod/numparse.h"
 #include "echod/ratelimit.h"
+#include "echod/udp.h"
 
 enum {
 	OPT_LISTEN = 256,
@@ -27,6 +28,7 @@ enum {
 	OPT_METRICS,
 	OPT_MAX_CONNS_PER_IP,
 	OPT_CONFIG,
+	OPT_UDP_BATCH,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +47,7 @@ static const struct option long_options[] = {
 	{ "metrics",		required_argument, NULL, OPT_METRICS },
 	{ "max-conns-per-ip",	required_argument, NULL, OPT_MAX_CONNS_PER_IP },
 	{ "config",		required_argument, NULL, OPT_CONFIG },
+	{ "udp-batch",		required_argument, NULL, OPT_UDP_BATCH },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -56,7 +59,7 @@ static const char usage_text[] =
 "             [--idle-timeout SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
-"             [--udp-rate N/s] [--stats-interval SECONDS]\n"
+"             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
 "             [--metrics [HOST:]PORT] [--log-level error|warn|info|debug]\n"
 "             [--help] [--version]\n"
 "\n"
@@ -85,6 +88,8 @@ static const char usage_text[] =
 "                         wins; default: everyone), e.g. --deny 10.0.0.0/8\n"
 "  --udp-rate N/s         answer at most N datagrams per second per source\n"
 "                         (default: no limit)\n"
+"  --udp-batch N          datagrams read and answered per system call\n"
+"                         (1 to 32; default 32; 1 turns batching off)\n"
 "  --stats-interval SECONDS  log the counters this often (default 0: only\n"
 "                         on SIGUSR1)\n"
 "  --metrics [HOST:]PORT  serve GET /metrics (Prometheus) and /healthz over\n"
@@ -117,6 +122,7 @@ config_defaults(struct config *cfg)
 	cfg->backlog = CONFIG_BACKLOG_DEFAULT;
 	cfg->drain_timeout = CONFIG_DRAIN_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->udp_batch = UDP_BATCH;
 }
 
 /* Parse a whole number for option NAME, or explain the valid range. */
@@ -199,6 +205,12 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 	case OPT_MAX_CONNS_PER_IP:
 		return parse_number("max-conns-per-ip", arg, 1,
 		    CONFIG_MAX_CONNS_MAX, &cfg->max_conns_per_ip, err, errlen);
+	case OPT_UDP_BATCH:
+		if (parse_number("udp-batch", arg, 1, UDP_BATCH, &v, err,
+		    errlen) == -1)
+			return -1;
+		cfg->udp_batch = (unsigned)v;
+		return 0;
 	case OPT_STATS_INTERVAL:
 		if (parse_number("stats-interval", arg, 0, 86400, &v, err,
 		    errlen) == -1)

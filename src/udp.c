@@ -106,10 +106,11 @@ udp_batch(struct echod *ed, int fd)
 {
 	struct udp_io *io = ed->udp_io;
 	struct udp_stats *st = &ed->udp_stats;
+	unsigned batch = ed->cfg->udp_batch;
 	uint64_t now;
 	int n, i, nout = 0, sent;
 
-	for (i = 0; i < UDP_BATCH; i++) {
+	for (i = 0; i < (int)batch; i++) {
 		io->iov[i].iov_base = io->buf[i];
 		io->iov[i].iov_len = UDP_MAX;
 		memset(&io->in[i].msg_hdr, 0, sizeof(io->in[i].msg_hdr));
@@ -118,7 +119,7 @@ udp_batch(struct echod *ed, int fd)
 		io->in[i].msg_hdr.msg_iov = &io->iov[i];
 		io->in[i].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(fd, io->in, UDP_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, io->in, batch, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			log_warn("udp: recvmmsg");
@@ -156,11 +157,13 @@ udp_batch(struct echod *ed, int fd)
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
+	(void)what;
+	struct echod *ed = arg;
 	int i;
 
-	(void)what;
-	for (i = 0; i < UDP_BATCHES_PER_WAKE; i++)
-		if (udp_batch(arg, fd) < UDP_BATCH)
+	for (i = 0; i < UDP_BATCHES_PER_WAKE * UDP_BATCH /
+	    (int)ed->cfg->udp_batch; i++)
+		if (udp_batch(ed, fd) < (int)ed->cfg->udp_batch)
 			break;
 }
 

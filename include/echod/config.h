@@ -44,6 +44,7 @@ struct config {
 	unsigned		workers;	/* 0: one per online CPU */
 	struct acl		acl;		/* --allow, --deny */
 	uint64_t		udp_rate;	/* per source per s, 0: off */
+	unsigned		udp_batch;	/* datagrams per recvmmsg() */
 	unsigned		stats_interval;	/* seconds, 0: off */
 	uint64_t		max_conns_per_ip; /* 0: no limit */
 	struct listen_spec	metrics;	/* --metrics */

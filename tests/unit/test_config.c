@@ -120,6 +120,7 @@ START_TEST(test_bad_numbers_name_value_and_range)
 	assert_usage_error(run("--buffer-limit", "10", NULL), "from 1K to 1G");
 	assert_usage_error(run("--buffer-limit", "2G", NULL), "too large");
 	assert_usage_error(run("--workers", "0", NULL), "from 1 to 256");
+	assert_usage_error(run("--udp-batch", "33", NULL), "from 1 to 32");
 	assert_usage_error(run("--workers", "257", NULL), "too large");
 	assert_usage_error(run("--log-level", "loud", NULL),
 	    "use error, warn, info or debug");

@@ -80,6 +80,11 @@ START_TEST(test_bad_values_are_named)
 	ck_assert_int_eq(run("--conns", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(err, "missing"));
 	ck_assert_int_eq(run("stray", NULL), -1);
+	ck_assert_int_eq(run("--mode", "udp", "--size", "4", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--size 8 to 65507"));
+	ck_assert_int_eq(run("--mode", "udp", "--size", "64K", NULL), -1);
+	ck_assert_int_eq(run("--mode", "udp", "--depth", "8", NULL), 0);
+	ck_assert_int_eq(o.mode, MODE_UDP);
 }
 END_TEST
 
