@@ -114,6 +114,18 @@ conn_kill(struct load *L, struct lconn *c, int error)
 
 static void	udp_send(struct load *, struct lconn *);
 
+/* A connection that could not be made: counted, never retried. */
+static int
+conn_failed(struct load *L, struct lconn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->state = C_DEAD;
+	L->connect_failures++;
+	return -1;
+}
+
 /* UDP: a connected datagram socket is "open" at once. */
 static int
 udp_start(struct load *L, struct lconn *c)
@@ -122,14 +134,8 @@ udp_start(struct load *L, struct lconn *c)
 
 	c->fd = socket(L->addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
-	if (c->fd == -1 || connect(c->fd, (void *)&L->addr, L->addrlen) == -1) {
-		if (c->fd != -1)
-			close(c->fd);
-		c->fd = -1;
-		c->state = C_DEAD;
-		L->connect_failures++;
-		return -1;
-	}
+	if (c->fd == -1 || connect(c->fd, (void *)&L->addr, L->addrlen) == -1)
+		return conn_failed(L, c);
 	c->state = C_OPEN;
 	c->wants_out = 0;
 	L->open++;
@@ -172,12 +178,7 @@ conn_start(struct load *L, struct lconn *c)
 	epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev);
 	return 0;
 fail:
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
-	c->state = C_DEAD;
-	L->connect_failures++;
-	return -1;
+	return conn_failed(L, c);
 }
 
 /* Write what is due: pending = target - sent. */

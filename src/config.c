@@ -130,14 +130,7 @@ static int
 parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
     uint64_t *out, char *err, size_t errlen)
 {
-	const char *why;
-
-	if (num_parse_u64(arg, min, max, out, &why) == 0)
-		return 0;
-	snprintf(err, errlen, "--%s '%s' %s; give a whole number from %llu "
-	    "to %llu", name, arg, why, (unsigned long long)min,
-	    (unsigned long long)max);
-	return -1;
+	return num_parse_option(name, arg, min, max, 0, out, err, errlen);
 }
 
 static int

@@ -1,7 +1,10 @@
 /*
  * conn.c: one client, one bufferevent, and the echo itself.
  *
- * The read callback moves the input chains to the output (no copy).  If a
+ * When nothing is queued for the client, the read callback writes the
+ * bytes straight back (and pulls bulk data with 64 KiB recv/send pairs past
+ * libevent's 4 KiB read); what the socket will not take is queued in the
+ * output (echo.c packs it), and the bufferevent writes it later.  If a
  * client sends faster than it reads, its output grows to --buffer-limit;
  * then we stop reading from it (the kernel's window pushes back on the
  * client) until the output drains to half the limit (le-proxy's pattern;

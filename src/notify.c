@@ -205,20 +205,28 @@ watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	notify(arg, "WATCHDOG=1");
 }
 
+/* STATE ("READY=1", ...) together with a fresh STATUS= line. */
+static void
+notify_state(struct echod *ed, const char *state)
+{
+	char msg[224];
+
+	format_status(ed, ed->status_last, sizeof(ed->status_last));
+	snprintf(msg, sizeof(msg), "%s\n%s", state, ed->status_last);
+	notify(ed, msg);
+}
+
 int
 notify_ready(struct echod *ed)
 {
 	struct timeval status_tv = { STATUS_INTERVAL_SEC, 0 };
-	char msg[224];
 	uint64_t usec = 0;
 	int wd;
 
 	ed->notify_on = getenv("NOTIFY_SOCKET") != NULL;
 	if (!ed->notify_on)
 		return 0;
-	format_status(ed, ed->status_last, sizeof(ed->status_last));
-	snprintf(msg, sizeof(msg), "READY=1\n%s", ed->status_last);
-	notify(ed, msg);
+	notify_state(ed, "READY=1");
 
 	ed->status_ev = event_new(ed->base, -1, EV_PERSIST, status_cb, ed);
 	if (ed->status_ev == NULL || event_add(ed->status_ev, &status_tv) == -1)
@@ -259,21 +267,13 @@ notify_reloading(struct echod *ed)
 void
 notify_reloaded(struct echod *ed)
 {
-	char msg[224];
-
-	format_status(ed, ed->status_last, sizeof(ed->status_last));
-	snprintf(msg, sizeof(msg), "READY=1\n%s", ed->status_last);
-	notify(ed, msg);
+	notify_state(ed, "READY=1");
 }
 
 void
 notify_stopping(struct echod *ed)
 {
-	char msg[224];
-
-	format_status(ed, ed->status_last, sizeof(ed->status_last));
-	snprintf(msg, sizeof(msg), "STOPPING=1\n%s", ed->status_last);
-	notify(ed, msg);
+	notify_state(ed, "STOPPING=1");
 }
 
 void

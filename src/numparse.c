@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "echod/numparse.h"
 
@@ -65,6 +66,22 @@ num_parse_u64(const char *str, uint64_t min, uint64_t max, uint64_t *out,
 	if (parse_digits(str, len, &v, why) == -1)
 		return -1;
 	return check_range(v, min, max, out, why);
+}
+
+int
+num_parse_option(const char *name, const char *arg, uint64_t min,
+    uint64_t max, int sizes, uint64_t *out, char *err, size_t errlen)
+{
+	const char *why;
+	int rc = sizes ? num_parse_size(arg, min, max, out, &why) :
+	    num_parse_u64(arg, min, max, out, &why);
+
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "--%s '%s' %s; give a whole number from %llu "
+	    "to %llu", name, arg, why, (unsigned long long)min,
+	    (unsigned long long)max);
+	return -1;
 }
 
 int

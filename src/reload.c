@@ -203,15 +203,38 @@ apply_limits(struct echod *ed, const struct config *old,
 	}
 }
 
+/* Free retired configs that every worker has moved past. */
+static void
+reclaim(struct echod *ed)
+{
+	uint64_t seen = UINT64_MAX;
+	size_t i, kept = 0;
+
+	for (i = 0; i < ed->nworkers; i++) {
+		uint64_t s = atomic_load(&ed->workers[i].reloads_seen);
+		if (s < seen)
+			seen = s;
+	}
+	for (i = 0; i < ed->nold_cfgs; i++) {
+		if (ed->old_cfgs[i].gen <= seen)
+			free(ed->old_cfgs[i].cfg);
+		else
+			ed->old_cfgs[kept++] = ed->old_cfgs[i];
+	}
+	ed->nold_cfgs = kept;
+}
+
 static void
 reload(struct echod *ed)
 {
 	const struct config *old = ed->cfg;
-	struct config *ncfg, **olds;
+	struct retired_cfg *olds;
+	struct config *ncfg;
 	char err[512];
 	int rc;
 
 	notify_reloading(ed);
+	reclaim(ed);
 	if ((ncfg = calloc(1, sizeof(*ncfg))) == NULL ||
 	    (olds = realloc(ed->old_cfgs, (ed->nold_cfgs + 1) *
 	    sizeof(*olds))) == NULL) {
@@ -234,13 +257,16 @@ reload(struct echod *ed)
 		notify_reloaded(ed);
 		return;
 	}
-	ed->old_cfgs[ed->nold_cfgs++] = (struct config *)old;
 	ed->cfg = ncfg;			/* atomic store: workers see it whole */
+	ed->old_cfgs[ed->nold_cfgs].cfg = (struct config *)old;
+	ed->old_cfgs[ed->nold_cfgs++].gen = ++ed->reloads;
 	apply_limits(ed, old, ncfg);
-	worker_reload_all(ed);
+	worker_reload_all(ed);		/* each acknowledges: see reclaim() */
 	log_info("configuration reloaded%s%s: %zu listeners, max-conns %llu",
 	    ncfg->config_path[0] ? " from " : "", ncfg->config_path,
 	    listener_count(ed), (unsigned long long)ed->max_conns);
+	log_debug("%zu retired configurations wait for the workers",
+	    ed->nold_cfgs);
 	notify_reloaded(ed);
 }
 

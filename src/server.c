@@ -276,7 +276,7 @@ server_free(struct echod *ed)
 		event_base_free(ed->base);
 	/* Every configuration this run used (the workers are gone). */
 	while (ed->nold_cfgs > 0)
-		free(ed->old_cfgs[--ed->nold_cfgs]);
+		free(ed->old_cfgs[--ed->nold_cfgs].cfg);
 	free(ed->old_cfgs);
 	free((void *)ed->cfg);
 	memset(ed, 0, sizeof(*ed));

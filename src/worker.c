@@ -86,6 +86,8 @@ worker_command(struct worker *w, int cmd)
 {
 	if (cmd == CMD_RELOAD) {
 		worker_set_idle(w);
+		/* No callback of ours holds an older config past this point. */
+		atomic_fetch_add(&w->reloads_seen, 1);
 		return;
 	}
 	if (cmd == CMD_STOP) {

@@ -29,11 +29,16 @@ struct stats;
 struct echod {
 	/*
 	 * Swapped whole by a reload (never changed in place); every read
-	 * is an atomic load.  Old ones are kept until exit for the workers.
+	 * is an atomic load.  A retired one is freed once every worker has
+	 * handled the reload that retired it (see reload.c).
 	 */
 	const struct config *_Atomic cfg;
-	struct config		**old_cfgs;
+	struct retired_cfg {
+		struct config	*cfg;
+		uint64_t	 gen;	/* the reload that retired it */
+	}			*old_cfgs;
 	size_t			 nold_cfgs;
+	uint64_t		 reloads;	/* generations so far */
 	int			 argc;		/* to re-read on SIGHUP */
 	char			**argv;
 	int			 ninherited;	/* sockets from systemd */

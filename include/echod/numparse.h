@@ -7,6 +7,7 @@
 #ifndef ECHOD_NUMPARSE_H
 #define ECHOD_NUMPARSE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -23,5 +24,13 @@ int	num_parse_u64(const char *str, uint64_t min, uint64_t max,
  */
 int	num_parse_size(const char *str, uint64_t min, uint64_t max,
 	    uint64_t *out, const char **why);
+
+/*
+ * For option --NAME: parse ARG (with K/M/G suffixes if SIZES) in
+ * [MIN, MAX], or write "--NAME 'ARG' <why>; give a whole number from MIN
+ * to MAX" to ERR and return -1.
+ */
+int	num_parse_option(const char *name, const char *arg, uint64_t min,
+	    uint64_t max, int sizes, uint64_t *out, char *err, size_t errlen);
 
 #endif

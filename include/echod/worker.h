@@ -47,6 +47,7 @@ struct worker {
 	unsigned char		*pump_buf;	/* conn.c's bulk path, 64 KiB */
 	atomic_int		 done;		/* its loop has ended */
 	struct worker_stats	 stats;
+	_Atomic uint64_t	 reloads_seen;	/* CMD_RELOADs handled */
 };
 
 /* Create N workers and start their threads.  0, or -1 with ERR set. */
