@@ -19,6 +19,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -87,6 +90,45 @@ conn_wait_output(struct conn *c, size_t low)
 }
 
 /*
+ * Memory ran out while queueing this client's echo: its stream can no
+ * longer be exact, so it goes, and the daemon and everyone else live on.
+ */
+#ifdef __GLIBC__
+static void
+conn_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	malloc_trim(0);
+}
+#endif
+
+static void
+conn_out_of_memory(struct conn *c)
+{
+	unsigned long long id = (unsigned long long)c->id;
+	struct worker *w = c->w;
+
+	WSTAT_ADD(w, errors, 1);
+	conn_close(c, "out of memory");
+#ifdef __GLIBC__
+	/*
+	 * What that client held goes back to this thread's malloc arena once
+	 * libevent's deferred frees have run; then hand it to the system so
+	 * the other workers can use it too.
+	 */
+	{
+		struct timeval tv = { 0, 10000 };
+		(void)event_base_once(w->base, -1, EV_TIMEOUT, conn_trim_cb,
+		    NULL, &tv);
+	}
+#endif
+	log_warnx("connection %llu: out of memory queueing its echo; closed "
+	    "it (lower --buffer-limit or --max-conns)", id);
+}
+
+/*
  * The client is keeping up (nothing queued) and libevent's read came back
  * full: pull the rest with 64 KiB recv()/send() pairs, as a plain epoll
  * loop would, instead of 4 KiB per loop turn.  Bounded per call so one
@@ -125,7 +167,10 @@ conn_pump(struct conn *c, int fd, struct evbuffer *out)
 			WSTAT_ADD(c->w, bytes_out, w);
 		if (w < n) {
 			w = w < 0 ? 0 : w;
-			evbuffer_add(out, buf + w, (size_t)(n - w));
+			if (evbuffer_add(out, buf + w, (size_t)(n - w)) == -1) {
+				conn_out_of_memory(c);
+				return -1;
+			}
 			return 0;
 		}
 		if (n < PUMP_BUF)
@@ -158,7 +203,10 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		    conn_pump(c, fd, out) == -1)
 			return;
 	}
-	echo_move(in, out);
+	if (echo_move(in, out) == -1) {
+		conn_out_of_memory(c);
+		return;
+	}
 	if (evbuffer_get_length(out) >= limit) {
 		bufferevent_disable(bev, EV_READ);
 		c->flags |= CONN_PAUSED;
@@ -197,7 +245,10 @@ conn_eof(struct conn *c)
 
 	c->flags = (c->flags & ~CONN_PAUSED) | CONN_EOF;
 	bufferevent_disable(c->bev, EV_READ);
-	echo_move(bufferevent_get_input(c->bev), out);
+	if (echo_move(bufferevent_get_input(c->bev), out) == -1) {
+		conn_out_of_memory(c);
+		return;
+	}
 	if (evbuffer_get_length(out) == 0) {
 		conn_close(c, "client closed");
 		return;

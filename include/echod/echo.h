@@ -22,7 +22,9 @@ struct evbuffer;
  * next power of two above the read plus a header, so linking them would
  * make echod hold up to twice --buffer-limit, or about a kilobyte per
  * byte for a client that dribbles single bytes and never reads.
+ * Returns 0, or -1 if memory ran out (the stream is then broken: the
+ * caller must close the connection rather than lose bytes silently).
  */
-void	echo_move(struct evbuffer *in, struct evbuffer *out);
+int	echo_move(struct evbuffer *in, struct evbuffer *out);
 
 #endif

@@ -29,7 +29,7 @@ START_TEST(test_bytes_come_out_in_order_exactly_once)
 		if (n > sizeof(want) - off)
 			n = sizeof(want) - off;
 		evbuffer_add(in, want + off, n);
-		echo_move(in, out);
+		ck_assert_int_eq(echo_move(in, out), 0);
 		ck_assert_uint_eq(evbuffer_get_length(in), 0);
 		off += n;
 		if (i % 2 == 1) {	/* the client reads some */
