@@ -190,7 +190,11 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 static int
 worker_send(struct worker *w, int fd, struct perip_entry *ip)
 {
-	struct handoff h = { fd, ip };
+	struct handoff h;
+
+	memset(&h, 0, sizeof(h));	/* no stack bytes in the padding */
+	h.fd = fd;
+	h.ip = ip;
 
 	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
