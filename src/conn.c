@@ -93,6 +93,19 @@ conn_wait_output(struct conn *c, size_t low)
  * Memory ran out while queueing this client's echo: its stream can no
  * longer be exact, so it goes, and the daemon and everyone else live on.
  */
+/* A socket error ended C: count it by kind, then close. */
+static void
+conn_error(struct conn *c, int err)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		WSTAT_ADD(c->w, err_reset, 1);
+	else if (err == ENOMEM || err == ENOBUFS)
+		WSTAT_ADD(c->w, err_oom, 1);
+	else
+		WSTAT_ADD(c->w, err_other, 1);
+	conn_close(c, strerror(err));
+}
+
 #ifdef __GLIBC__
 static void
 conn_trim_cb(evutil_socket_t fd, short what, void *arg)
@@ -110,7 +123,7 @@ conn_out_of_memory(struct conn *c)
 	unsigned long long id = (unsigned long long)c->id;
 	struct worker *w = c->w;
 
-	WSTAT_ADD(w, errors, 1);
+	WSTAT_ADD(w, err_oom, 1);
 	conn_close(c, "out of memory");
 #ifdef __GLIBC__
 	/*
@@ -152,15 +165,13 @@ conn_pump(struct conn *c, int fd, struct evbuffer *out)
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR)
 				return 0;
-			WSTAT_ADD(c->w, errors, 1);
-			conn_close(c, strerror(errno));
+			conn_error(c, errno);
 			return -1;
 		}
 		WSTAT_ADD(c->w, bytes_in, n);
 		w = send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w == -1 && errno != EAGAIN && errno != EINTR) {
-			WSTAT_ADD(c->w, errors, 1);
-			conn_close(c, strerror(errno));
+			conn_error(c, errno);
 			return -1;
 		}
 		if (w > 0)
@@ -268,9 +279,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		WSTAT_ADD(c->w, errors, 1);
-		conn_close(c, evutil_socket_error_to_string(
-		    EVUTIL_SOCKET_ERROR()));
+		conn_error(c, EVUTIL_SOCKET_ERROR());
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {

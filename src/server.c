@@ -119,7 +119,9 @@ server_stats(struct echod *ed, struct stats *st)
 		st->accepted += SUM(accepted);
 		st->closed += SUM(closed);
 		st->timed_out += SUM(timed_out);
-		st->conn_errors += SUM(errors);
+		st->err_reset += SUM(err_reset);
+		st->err_oom += SUM(err_oom);
+		st->err_other += SUM(err_other);
 		st->bytes_in += SUM(bytes_in);
 		st->bytes_out += SUM(bytes_out);
 		st->backpressure_pauses += SUM(pauses);

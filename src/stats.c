@@ -10,14 +10,16 @@ void
 stats_format_line(const struct stats *s, char *buf, size_t len)
 {
 	snprintf(buf, len, "stats: %llu open, %llu accepted, %llu closed "
-	    "(%llu timed out, %llu errors), %llu refused by ACL, %llu over "
+	    "(%llu timed out; errors: %llu reset, %llu out of memory, %llu "
+	    "other), %llu refused by ACL, %llu over "
 	    "the per-IP limit; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu acl, %llu rate, %llu send",
 	    (unsigned long long)s->open, (unsigned long long)s->accepted,
 	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
-	    (unsigned long long)s->conn_errors,
+	    (unsigned long long)s->err_reset, (unsigned long long)s->err_oom,
+	    (unsigned long long)s->err_other,
 	    (unsigned long long)s->refused_acl,
 	    (unsigned long long)s->refused_per_ip,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
@@ -99,8 +101,13 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    "Connections closed by --idle-timeout.");
 	sample(&o, "echod_connections_timed_out_total", "", s->timed_out);
 	family(&o, "echod_connection_errors_total", "counter",
-	    "Connections ended by a socket error (reset, ...).");
-	sample(&o, "echod_connection_errors_total", "", s->conn_errors);
+	    "Connections ended by an error, by kind.");
+	sample(&o, "echod_connection_errors_total", "{kind=\"reset\"}",
+	    s->err_reset);
+	sample(&o, "echod_connection_errors_total", "{kind=\"oom\"}",
+	    s->err_oom);
+	sample(&o, "echod_connection_errors_total", "{kind=\"other\"}",
+	    s->err_other);
 	family(&o, "echod_accept_pauses_total", "counter",
 	    "Times accepting was paused, by reason.");
 	sample(&o, "echod_accept_pauses_total", "{reason=\"max_conns\"}",

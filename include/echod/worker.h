@@ -23,7 +23,8 @@ struct event_base;
  * x86, no lock) and the main thread reads for stats.
  */
 struct worker_stats {
-	_Atomic uint64_t	accepted, closed, timed_out, errors;
+	_Atomic uint64_t	accepted, closed, timed_out;
+	_Atomic uint64_t	err_reset, err_oom, err_other;	/* by kind */
 	_Atomic uint64_t	bytes_in, bytes_out, pauses;
 };
 

@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import urllib.error
 import urllib.request
@@ -82,23 +83,31 @@ def test_metrics_parse_and_count_a_known_load():
         denied.connect(tuple([tcp.rsplit(":", 1)[0],
                               int(tcp.rsplit(":", 1)[1])]))
         denied.close()
+        resetter = connect(tcp)                 # one client resets
+        resetter.sendall(b"r")
+        assert recv_exact(resetter, 1) == b"r"
+        resetter.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                            struct.pack("ii", 1, 0))
+        resetter.close()
         held = connect(tcp)
         held.sendall(b"h")
         assert recv_exact(held, 1) == b"h"
         wait_until(lambda: parse_prometheus(scrape(base)[2]).get(
-            ("echod_connections_closed_total", ""), 0) == nclients,
+            ("echod_connections_closed_total", ""), 0) == nclients + 1,
             what="closes counted")
         status, ctype, text = scrape(base)
         assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
         m = parse_prometheus(text)
         want = {
-            ("echod_connections_accepted_total", ""): nclients + 1,
-            ("echod_connections_closed_total", ""): nclients,
+            ("echod_connections_accepted_total", ""): nclients + 2,
+            ("echod_connections_closed_total", ""): nclients + 1,
+            ("echod_connection_errors_total", '{kind="reset"}'): 1,
+            ("echod_connection_errors_total", '{kind="oom"}'): 0,
             ("echod_connections_open", ""): 1,
             ("echod_connections_refused_total", '{reason="acl"}'): 1,
             ("echod_received_bytes_total", '{proto="tcp"}'):
-                nclients * size + 1,
-            ("echod_sent_bytes_total", '{proto="tcp"}'): nclients * size + 1,
+                nclients * size + 2,
+            ("echod_sent_bytes_total", '{proto="tcp"}'): nclients * size + 2,
             ("echod_datagrams_received_total", ""): 5,
             ("echod_datagrams_sent_total", ""): 5,
             ("echod_received_bytes_total", '{proto="udp"}'): 500,
@@ -170,8 +179,9 @@ def test_healthz_and_errors():
 def test_sigusr1_and_stats_interval_log_totals():
     with Echod("--listen", "127.0.0.1:0", "--stats-interval", "1") as d:
         echo_once(d.addrs[0], b"12345")
-        d.wait_log(r"stats: 0 open, 1 accepted, 1 closed .* tcp 5 bytes "
-                   r"in, 5 out")
+        d.wait_log(r"stats: 0 open, 1 accepted, 1 closed \(0 timed out; "
+                   r"errors: 0 reset, 0 out of memory, 0 other\).* tcp 5 "
+                   r"bytes in, 5 out")
         n = d.log().count("stats: ")
         d.signal(signal.SIGUSR1)
         wait_until(lambda: d.log().count("stats: ") > n, what="SIGUSR1")
