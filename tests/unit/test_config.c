@@ -19,16 +19,12 @@ static int
 run(const char *first, ...)
 {
 	char *argv[32];
-	int argc = 0;
-	const char *w;
+	int argc;
 	va_list ap;
 
-	argv[argc++] = (char *)"echod";
 	va_start(ap, first);
-	for (w = first; w != NULL; w = va_arg(ap, const char *))
-		argv[argc++] = (char *)w;
+	argc = unit_argv(argv, "echod", first, ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	err[0] = '\0';
 	return config_parse(&cfg, argc, argv, err, sizeof(err));
 }

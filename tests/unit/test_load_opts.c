@@ -12,16 +12,12 @@ static int
 run(const char *first, ...)
 {
 	char *argv[32];
-	int argc = 0;
-	const char *w;
+	int argc;
 	va_list ap;
 
-	argv[argc++] = (char *)"echod-load";
 	va_start(ap, first);
-	for (w = first; w != NULL; w = va_arg(ap, const char *))
-		argv[argc++] = (char *)w;
+	argc = unit_argv(argv, "echod-load", first, ap);
 	va_end(ap);
-	argv[argc] = NULL;
 	err[0] = '\0';
 	return load_opts_parse(&o, argc, argv, err, sizeof(err));
 }

@@ -7,7 +7,25 @@
 #define ECHOD_TESTS_UNIT_H
 
 #include <check.h>
+#include <stdarg.h>
 #include <stdlib.h>
+
+/*
+ * Fill ARGV (room for 32) with PROG and the NULL-terminated words in AP;
+ * returns argc.
+ */
+static inline int
+unit_argv(char **argv, const char *prog, const char *first, va_list ap)
+{
+	const char *w;
+	int argc = 0;
+
+	argv[argc++] = (char *)prog;
+	for (w = first; w != NULL && argc < 31; w = va_arg(ap, const char *))
+		argv[argc++] = (char *)w;
+	argv[argc] = NULL;
+	return argc;
+}
 
 static inline int
 unit_run(const char *name, const TTest *const tests[], size_t n)
