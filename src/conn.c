@@ -89,10 +89,6 @@ conn_wait_output(struct conn *c, size_t low)
 	    c);
 }
 
-/*
- * Memory ran out while queueing this client's echo: its stream can no
- * longer be exact, so it goes, and the daemon and everyone else live on.
- */
 /* A socket error ended C: count it by kind, then close. */
 static void
 conn_error(struct conn *c, int err)
@@ -117,6 +113,11 @@ conn_trim_cb(evutil_socket_t fd, short what, void *arg)
 }
 #endif
 
+/*
+ * Memory ran out while queueing this client's echo (or re-arming its
+ * reads): its stream can no longer be exact, so it goes, and the daemon
+ * and everyone else live on.
+ */
 static void
 conn_out_of_memory(struct conn *c)
 {
@@ -243,7 +244,10 @@ conn_write_cb(struct bufferevent *bev, void *arg)
 		c->flags &= ~CONN_PAUSED;
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 		bufferevent_setcb(bev, conn_read_cb, NULL, conn_event_cb, c);
-		bufferevent_enable(bev, EV_READ);
+		if (bufferevent_enable(bev, EV_READ) == -1) {
+			conn_out_of_memory(c);
+			return;
+		}
 		log_debug("connection %llu: output drained, reading resumed",
 		    (unsigned long long)c->id);
 	}
@@ -289,7 +293,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		 */
 		if ((what & BEV_EVENT_READING) &&
 		    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-			bufferevent_enable(bev, EV_READ);
+			if (bufferevent_enable(bev, EV_READ) == -1)
+				conn_out_of_memory(c);
 			return;
 		}
 		WSTAT_ADD(c->w, timed_out, 1);
@@ -327,12 +332,18 @@ conn_log_open(struct conn *c, int fd)
 	    (unsigned long long)c->w->nconns);
 }
 
-/* A connection we could not set up: give its slot back. */
+/*
+ * A connection we could not set up (out of memory): give its slot back.
+ * FD is -1 once the bufferevent has closed it.  The client sees EOF at
+ * once rather than a connection that is never read.
+ */
 static void
 conn_drop(struct worker *w, int fd, struct perip_entry *ip)
 {
 	log_warnx("dropping a new connection: out of memory");
-	close(fd);
+	WSTAT_ADD(w, err_oom, 1);
+	if (fd != -1)
+		close(fd);
 	perip_release(ip);
 	w->nconns++;
 	worker_conn_gone(w);
@@ -355,16 +366,27 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip)
 		conn_drop(w, fd, ip);
 		return;
 	}
-	/* Echoes are small and answer a request: never wait for Nagle. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	c->w = w;
 	c->ip = ip;
-	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
-	if (w->idle_tv != NULL)
-		bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv);
-	evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/*
+	 * Each of these allocates (a callback entry, the fd's slot in the
+	 * event map); if one fails the socket would never be read and the
+	 * client would wait forever, so it goes now.
+	 */
+	if ((w->idle_tv != NULL &&
+	    bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv) == -1) ||
+	    evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb,
+	    c) == NULL ||
+	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
+		bufferevent_free(c->bev);
+		free(c);
+		conn_drop(w, -1, ip);
+		return;
+	}
+	/* Echoes are small and answer a request: never wait for Nagle. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	LIST_INSERT_HEAD(&w->conns, c, entry);
 	w->nconns++;
 	WSTAT_ADD(w, accepted, 1);

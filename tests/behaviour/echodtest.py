@@ -260,4 +260,7 @@ def run(namespace):
             print("not ok %d - %s" % (i, name), flush=True)
             for line in traceback.format_exc().splitlines():
                 print("# " + line, flush=True)
+            # meson shows a failed test's stderr: the reason goes there too
+            print("not ok %d - %s\n%s" % (i, name, traceback.format_exc()),
+                  file=sys.stderr, flush=True)
     sys.exit(1 if failed else 0)

@@ -45,14 +45,20 @@ def test_out_of_memory_drops_the_connection_not_the_daemon():
         assert d.proc.poll() is None
         # New clients are served again once the hog's memory is released
         # (libevent frees it in a later loop turn); until then a new
-        # connection may itself be dropped for lack of memory: cleanly.
+        # connection may itself be dropped for lack of memory: cleanly, at
+        # once.  One left open but never read (a socket timeout here) is
+        # the bug this guards against.
         tries, deadline = 0, time.monotonic() + WAIT
         while True:
             tries += 1
             try:
                 echo_once(d.addrs[0], b"others are still served\n")
                 break
-            except OSError as e:
+            except TimeoutError:
+                raise AssertionError("a new connection hung instead of "
+                                     "being served or closed; echod said:"
+                                     "\n%s" % d.log()[-1500:])
+            except (OSError, AssertionError) as e:
                 if time.monotonic() > deadline:
                     raise AssertionError("%s; echod said:\n%s"
                                          % (e, d.log()[-1500:]))
