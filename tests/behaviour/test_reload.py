@@ -189,7 +189,19 @@ def test_many_reloads_do_not_pile_up_configs():
             r"(\d+) retired configurations wait", d.log())]
         print("# 300 reloads: at most %d retired configs waiting"
               % max(waiting))
-        assert len(waiting) == 300 and max(waiting) <= 2, max(waiting)
+        # How many wait at once depends on when the worker threads run
+        # (a busy machine delays them); a leak would reach 300.
+        assert len(waiting) == 300 and max(waiting) < 100, max(waiting)
+        # Once the workers have caught up, a reload finds every older
+        # config freed: only the one it just retired waits.
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            log = reload(d)
+            last = re.findall(r"(\d+) retired configurations wait", log)[-1]
+            if last == "1":
+                break
+            time.sleep(0.05)
+        assert last == "1", last
         echo_once(d.addrs[0])
         d.stop()
 
