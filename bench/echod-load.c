@@ -63,11 +63,15 @@ struct load {
 	socklen_t	 addrlen;
 	unsigned	 connecting, open, next_to_connect;
 	int		 running;	/* start new messages / writes */
+	int		 finished;	/* timed phase over: only drain */
 	uint64_t	 now, t0, t_end;
 	/* results */
 	uint64_t	 messages, bytes_out, bytes_in, mismatches;
 	uint64_t	 connect_failures, errors, cycles;
 	uint64_t	 lost, late;	/* udp: never came back / came late */
+	/* --reconnect: connections the server dropped, and reopened */
+	uint64_t	 reconnects, cut_bytes, connect_retries;
+	unsigned	 to_reconnect;	/* C_IDLE ones waiting to reopen */
 	struct hist	 lat;
 };
 
@@ -98,6 +102,26 @@ ep_set(struct load *L, struct lconn *c, int out)
 	epoll_ctl(L->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/*
+ * With --reconnect, until the timed phase ends, a connection the server
+ * dropped is reopened (see reconnect_due()): what it had in flight is
+ * counted as cut, not as an error, since no server can echo after it is
+ * killed.
+ */
+static int
+may_reconnect(const struct load *L)
+{
+	return L->o.reconnect && !L->finished;
+}
+
+static void
+mark_for_reconnect(struct load *L, struct lconn *c)
+{
+	c->state = C_IDLE;
+	c->sent = c->target = c->recvd = 0;
+	L->to_reconnect++;
+}
+
 static void
 conn_kill(struct load *L, struct lconn *c, int error)
 {
@@ -105,22 +129,34 @@ conn_kill(struct load *L, struct lconn *c, int error)
 		L->open--;
 	else if (c->state == C_CONNECTING)
 		L->connecting--;
-	if (error)
-		L->errors++;
 	close(c->fd);
 	c->fd = -1;
+	if (error && may_reconnect(L)) {
+		L->reconnects++;
+		L->cut_bytes += c->sent - c->recvd;
+		mark_for_reconnect(L, c);
+		return;
+	}
+	if (error)
+		L->errors++;
 	c->state = error ? C_DEAD : C_IDLE;
 }
 
 static void	udp_send(struct load *, struct lconn *);
 
-/* A connection that could not be made: counted, never retried. */
+/* A connection that could not be made: counted, retried only by
+ * --reconnect while the run lasts. */
 static int
 conn_failed(struct load *L, struct lconn *c)
 {
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
+	if (may_reconnect(L)) {
+		L->connect_retries++;
+		mark_for_reconnect(L, c);
+		return -1;
+	}
 	c->state = C_DEAD;
 	L->connect_failures++;
 	return -1;
@@ -172,7 +208,7 @@ conn_start(struct load *L, struct lconn *c)
 	c->state = C_CONNECTING;
 	c->wants_out = 1;
 	c->sent = c->target = c->recvd = 0;
-	c->inflight = 0;
+	c->inflight = c->stamp_head = 0;
 	c->cycle_start = L->now;
 	L->connecting++;
 	epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -443,8 +479,13 @@ conn_event(struct load *L, struct lconn *c, uint32_t events)
 
 		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-			L->connect_failures++;
 			conn_kill(L, c, 0);
+			if (may_reconnect(L)) {
+				L->connect_retries++;
+				mark_for_reconnect(L, c);
+				return;
+			}
+			L->connect_failures++;
 			c->state = C_DEAD;
 			return;
 		}
@@ -480,6 +521,22 @@ loop_once(struct load *L, int timeout_ms)
 	L->now = now_ns();
 	for (i = 0; i < n; i++)
 		conn_event(L, evs[i].data.ptr, evs[i].events);
+}
+
+/* --reconnect: reopen dropped connections, at most every 20 ms. */
+static void
+reconnect_due(struct load *L, uint64_t *last)
+{
+	unsigned i;
+
+	if (L->to_reconnect == 0 || L->now - *last < 20000000ULL)
+		return;
+	*last = L->now;
+	for (i = 0; i < L->o.conns && L->to_reconnect > 0; i++)
+		if (L->c[i].state == C_IDLE && L->c[i].fd == -1) {
+			L->to_reconnect--;
+			conn_start(L, &L->c[i]);
+		}
 }
 
 static void
@@ -526,7 +583,7 @@ missing_bytes(struct load *L)
 static void
 run(struct load *L)
 {
-	uint64_t last = 0, deadline;
+	uint64_t last = 0, last_reconnect = 0, deadline;
 	unsigned i;
 
 	L->t0 = L->now = now_ns();
@@ -563,9 +620,11 @@ run(struct load *L)
 		loop_once(L, 50);
 		if (L->o.mode == MODE_UDP)
 			udp_expire(L);
+		reconnect_due(L, &last_reconnect);
 		progress(L, &last);
 	}
 	L->running = 0;
+	L->finished = 1;
 	L->t_end = L->now;
 	if (L->o.mode == MODE_STREAM)
 		for (i = 0; i < L->o.conns; i++)
@@ -628,6 +687,7 @@ report(struct load *L)
 	    "\"messages\":%llu,\"msgs_per_sec\":%.1f,\"bytes_in\":%llu,"
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
 	    "\"errors\":%llu,\"lost\":%llu,\"late\":%llu,"
+	    "\"reconnects\":%llu,\"cut_bytes\":%llu,\"connect_retries\":%llu,"
 	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
 	    "\"p999\":%.1f,\"max\":%.1f}}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
@@ -637,7 +697,9 @@ report(struct load *L)
 	    (double)L->bytes_in / secs / 1e6,
 	    (unsigned long long)L->mismatches, (unsigned long long)missing,
 	    (unsigned long long)L->errors, (unsigned long long)L->lost,
-	    (unsigned long long)L->late,
+	    (unsigned long long)L->late, (unsigned long long)L->reconnects,
+	    (unsigned long long)L->cut_bytes,
+	    (unsigned long long)L->connect_retries,
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
@@ -655,6 +717,13 @@ report(struct load *L)
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)L->lat.max / 1e3, (unsigned long long)L->mismatches,
 	    (unsigned long long)missing, (unsigned long long)L->errors);
+	if (L->o.reconnect)
+		fprintf(stderr, "%s: %llu connections dropped by the server "
+		    "and reopened (%llu bytes were in flight on them), %llu "
+		    "connects retried\n", load_mode_name(L->o.mode),
+		    (unsigned long long)L->reconnects,
+		    (unsigned long long)L->cut_bytes,
+		    (unsigned long long)L->connect_retries);
 }
 
 int

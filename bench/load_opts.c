@@ -21,7 +21,8 @@ static const char *mode_names[] = {
 static const char usage[] =
 "usage: echod-load [--host H] [--port P | --unix PATH] [--mode MODE]\n"
 "                  [--conns C] [--size S] [--depth D] [--seconds T]\n"
-"                  [--source-addrs N] [--connect-burst B] [--quiet]\n"
+"                  [--source-addrs N] [--connect-burst B] [--reconnect]\n"
+"                  [--quiet]\n"
 "\n"
 "Drives an echo server and checks every byte it sends back.\n"
 "  --mode     pingpong (default), stream, churn, idle or udp\n"
@@ -34,6 +35,10 @@ static const char usage[] =
 "  --source-addrs N  spread connections over 127.0.0.1..127.0.0.N\n"
 "             (more than ~28k connections to one port need N > 1)\n"
 "  --connect-burst B connects in progress at once (default 256)\n"
+"  --reconnect  a connection the server (or a proxy) drops is opened\n"
+"             again, from the start of its stream, and counted in\n"
+"             \"reconnects\"; what it had in flight is \"cut_bytes\", not an\n"
+"             error (TCP modes; for tests that kill a server mid-run)\n"
 "Prints one JSON line on stdout; a summary (and, on a terminal, a\n"
 "progress line) on stderr.  Exit 0 only if no byte mismatched.\n";
 
@@ -139,6 +144,9 @@ parse_one(struct load_opts *o, int c, const char *arg, char *err,
 	case 'q':
 		o->quiet = 1;
 		return 0;
+	case 'r':
+		o->reconnect = 1;
+		return 0;
 	case 'h':
 		o->help = 1;
 		return 0;
@@ -163,6 +171,7 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 		{ "source-addrs", required_argument, NULL, 'a' },
 		{ "connect-burst", required_argument, NULL, 'b' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "reconnect", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -191,6 +200,11 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->mode == MODE_UDP && o->reconnect) {
+		snprintf(err, errlen, "--reconnect is for the TCP modes; UDP "
+		    "has no connection to lose");
 		return -1;
 	}
 	if (o->mode == MODE_UDP && (o->size < 8 || o->size > 65507 ||

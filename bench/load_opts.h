@@ -27,6 +27,7 @@ struct load_opts {
 	unsigned	source_addrs;	/* 127.0.0.1 .. 127.0.0.N */
 	unsigned	connect_burst;	/* connects in progress at once */
 	int		quiet;		/* no progress line, no summary */
+	int		reconnect;	/* reopen connections the server drops */
 	int		help;
 };
 

@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-sh tests/deps.sh python3 netcat-openbsd systemd man-db procps
+sh tests/deps.sh python3 netcat-openbsd systemd man-db procps haproxy
 
 sh tests/build.sh build -Dwerror=true
 status=0

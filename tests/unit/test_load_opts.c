@@ -40,8 +40,9 @@ START_TEST(test_every_option)
 	ck_assert_int_eq(run("--mode", "stream", "--host", "::1", "--port",
 	    "7", "--conns", "100000", "--size", "64K", "--depth", "16",
 	    "--seconds", "0.5", "--source-addrs", "4", "--connect-burst",
-	    "1000", "--quiet", NULL), 0);
+	    "1000", "--quiet", "--reconnect", NULL), 0);
 	ck_assert_int_eq(o.mode, MODE_STREAM);
+	ck_assert_int_eq(o.reconnect, 1);
 	ck_assert_str_eq(o.host, "::1");
 	ck_assert_uint_eq(o.port, 7);
 	ck_assert_uint_eq(o.conns, 100000);
@@ -61,6 +62,9 @@ END_TEST
 
 START_TEST(test_bad_values_are_named)
 {
+	ck_assert_int_eq(run("--mode", "udp", "--size", "64", "--reconnect",
+	    NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--reconnect is for the TCP modes"));
 	ck_assert_int_eq(run("--mode", "flood", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(err, "'flood'"));
 	ck_assert_int_eq(run("--port", "65536", NULL), -1);
