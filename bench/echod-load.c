@@ -75,6 +75,16 @@ struct load {
 	struct hist	 lat;
 };
 
+/* SIGINT/SIGTERM end the timed phase early; the report still comes. */
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -616,7 +626,7 @@ run(struct load *L)
 		}
 	}
 	L->t_end = L->t0 + (uint64_t)(L->o.seconds * 1e9);
-	while (L->now < L->t_end) {
+	while (L->now < L->t_end && !stop_requested) {
 		loop_once(L, 50);
 		if (L->o.mode == MODE_UDP)
 			udp_expire(L);
@@ -748,6 +758,8 @@ main(int argc, char **argv)
 		return 68;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_stop_signal);
+	signal(SIGTERM, on_stop_signal);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);

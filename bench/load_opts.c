@@ -40,7 +40,8 @@ static const char usage[] =
 "             \"reconnects\"; what it had in flight is \"cut_bytes\", not an\n"
 "             error (TCP modes; for tests that kill a server mid-run)\n"
 "Prints one JSON line on stdout; a summary (and, on a terminal, a\n"
-"progress line) on stderr.  Exit 0 only if no byte mismatched.\n";
+"progress line) on stderr.  SIGINT or SIGTERM ends the run early, with\n"
+"the report.  Exit 0 only if no byte mismatched.\n";
 
 const char *
 load_opts_usage(void)
