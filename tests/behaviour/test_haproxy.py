@@ -8,124 +8,15 @@ HAProxy sends them to the survivor, and every byte that comes back on any
 connection is checked against what that connection sent."""
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
-from echodtest import WAIT, Echod, free_port, run
+from echodtest import WAIT, Echod, run
+from haproxytest import HAProxy
 
 LOAD = os.environ["ECHOD_LOAD"]
-HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
-
-CONFIG = """\
-global
-    maxconn 4000
-    stats socket {admin} mode 600 level admin
-
-defaults
-    mode tcp
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-    timeout check 500ms
-    retries 3
-    option redispatch
-
-frontend echo
-    bind 127.0.0.1:{port}
-    default_backend echod
-
-backend echod
-    balance roundrobin
-    option tcp-check
-    tcp-check send "haproxy-health-check\\n"
-    tcp-check expect string "haproxy-health-check"
-{servers}
-"""
-
-
-class HAProxy:
-    """haproxy -db (foreground) on a config we write; stats over its
-    admin socket."""
-
-    def __init__(self, servers):
-        if not os.path.exists(HAPROXY):
-            raise AssertionError("haproxy is not installed; tests/run.sh "
-                                 "installs it (apt-get install haproxy)")
-        self.dir = tempfile.mkdtemp(prefix="echod-haproxy-")
-        self.admin = os.path.join(self.dir, "admin.sock")
-        self.port = free_port()
-        lines = "\n".join("    server %s %s check inter 100ms fall 2 rise 2"
-                          % (name, addr) for name, addr in servers)
-        cfg = os.path.join(self.dir, "haproxy.cfg")
-        with open(cfg, "w") as f:
-            f.write(CONFIG.format(admin=self.admin, port=self.port,
-                                  servers=lines))
-        subprocess.run([HAPROXY, "-c", "-q", "-f", cfg], check=True)
-        self.logfh = open(os.path.join(self.dir, "haproxy.log"), "wb")
-        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", cfg],
-                                     stdin=subprocess.DEVNULL,
-                                     stdout=self.logfh, stderr=self.logfh)
-
-    def log(self):
-        with open(os.path.join(self.dir, "haproxy.log"), "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stat(self):
-        """{server: row} from 'show stat' (CSV with a '# ' header)."""
-        with socket.socket(socket.AF_UNIX) as s:
-            s.settimeout(WAIT)
-            s.connect(self.admin)
-            s.sendall(b"show stat\n")
-            data = b""
-            while True:
-                b = s.recv(65536)
-                if not b:
-                    break
-                data += b
-        lines = data.decode().splitlines()
-        head = lines[0].lstrip("# ").split(",")
-        rows = {}
-        for line in lines[1:]:
-            if line.startswith("echod,"):
-                row = dict(zip(head, line.split(",")))
-                rows[row["svname"]] = row
-        return rows
-
-    def wait_status(self, want):
-        """Wait until each server in WANT has that status (UP/DOWN)."""
-        deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            if os.path.exists(self.admin) and self.proc.poll() is None:
-                rows = self.stat()
-                if all(rows[n]["status"] == st for n, st in want.items()):
-                    return rows
-            elif self.proc.poll() is not None:
-                break
-            time.sleep(0.05)
-        raise AssertionError("servers never reached %r; haproxy said:\n%s"
-                             % (want, self.log()))
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(WAIT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logfh.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-        return False
 
 
 def test_echo_health_check_takes_out_a_server_that_does_not_echo():
