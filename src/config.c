@@ -29,6 +29,7 @@ enum {
 	OPT_MAX_CONNS_PER_IP,
 	OPT_CONFIG,
 	OPT_UDP_BATCH,
+	OPT_PROXY_PROTOCOL,
 };
 
 static const struct option long_options[] = {
@@ -48,6 +49,7 @@ static const struct option long_options[] = {
 	{ "max-conns-per-ip",	required_argument, NULL, OPT_MAX_CONNS_PER_IP },
 	{ "config",		required_argument, NULL, OPT_CONFIG },
 	{ "udp-batch",		required_argument, NULL, OPT_UDP_BATCH },
+	{ "proxy-protocol",	no_argument,	   NULL, OPT_PROXY_PROTOCOL },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -60,7 +62,8 @@ static const char usage_text[] =
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
-"             [--metrics [HOST:]PORT] [--log-level error|warn|info|debug]\n"
+"             [--metrics [HOST:]PORT] [--proxy-protocol]\n"
+"             [--log-level error|warn|info|debug]\n"
 "             [--help] [--version]\n"
 "\n"
 "An RFC 862 echo server: every byte a client sends comes back to it.\n"
@@ -94,6 +97,10 @@ static const char usage_text[] =
 "                         on SIGUSR1)\n"
 "  --metrics [HOST:]PORT  serve GET /metrics (Prometheus) and /healthz over\n"
 "                         HTTP there; HOST defaults to localhost (off)\n"
+"  --proxy-protocol       every TCP and Unix stream client starts with a\n"
+"                         PROXY protocol v2 header (HAProxy send-proxy-v2);\n"
+"                         --allow/--deny and --max-conns-per-ip see the\n"
+"                         client it names (off)\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -166,6 +173,9 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 			return -1;
 		}
 		cfg->buffer_limit = (size_t)v;
+		return 0;
+	case OPT_PROXY_PROTOCOL:
+		cfg->proxy_protocol = 1;
 		return 0;
 	case OPT_BACKLOG:
 		if (parse_number("backlog", arg, 1, CONFIG_BACKLOG_MAX, &v,

@@ -67,6 +67,13 @@ clean(char *line)
 	return line;
 }
 
+/* Options that take no value: a line holds the name alone. */
+static int
+is_flag(const char *name)
+{
+	return strcmp(name, "proxy-protocol") == 0;
+}
+
 int
 config_file_expand(struct config_args *a, const char *name, const char *text,
     char *err, size_t errlen)
@@ -91,17 +98,19 @@ config_file_expand(struct config_args *a, const char *name, const char *text,
 			*value++ = '\0';
 		while (isspace((unsigned char)*value))
 			value++;
-		if (line[0] == '-' || *value == '\0' ||
+		if (line[0] == '-' || (*value == '\0') != is_flag(line) ||
 		    strlen(line) + 3 > sizeof(opt)) {
 			snprintf(err, errlen, "%s: write 'option value', e.g. "
 			    "'listen 127.0.0.1:7777' (no dashes; every option "
-			    "needs a value)", origin);
+			    "but proxy-protocol needs a value, and it takes "
+			    "none)", origin);
 			rc = -1;
 			break;
 		}
 		snprintf(opt, sizeof(opt), "--%s", line);
 		if (config_args_push(a, opt, origin) == -1 ||
-		    config_args_push(a, value, origin) == -1) {
+		    (*value != '\0' &&
+		    config_args_push(a, value, origin) == -1)) {
 			snprintf(err, errlen, "%s: out of memory", origin);
 			rc = -1;
 		}

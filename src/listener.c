@@ -33,6 +33,7 @@
 #include "echod/listen_error.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/proxy.h"
 #include "echod/sdproto.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
@@ -60,22 +61,19 @@ struct addr_set {
 	int			soft;	/* an unavailable family is skipped */
 };
 
-static void
-accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int socklen, void *arg)
+void
+listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
+    socklen_t salen)
 {
-	struct echod *ed = arg;
 	struct perip_entry *ip = NULL;
 	uint64_t n;
 
-	(void)evl;
-	(void)socklen;
 	if (!acl_allows(&ed->cfg->acl, sa)) {
 		char name[ADDR_STRLEN];
 
 		ed->refused_acl++;
 		if (log_enabled(LOG_LEVEL_DEBUG)) {
-			addr_format(sa, (socklen_t)socklen, name, sizeof(name));
+			addr_format(sa, salen, name, sizeof(name));
 			log_debug("refused %s: denied by --allow/--deny", name);
 		}
 		close(fd);
@@ -88,10 +86,6 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		    (unsigned long long)ed->cfg->max_conns_per_ip);
 		close(fd);
 		return;
-	}
-	if (ed->fds_short) {
-		log_info("accepting new connections again");
-		ed->fds_short = 0;
 	}
 	/* Count it here, the one place that decides about --max-conns. */
 	n = atomic_fetch_add(&ed->nconns, 1) + 1;
@@ -109,6 +103,23 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	ed->full_logged = 1;
 	ed->pauses_max_conns++;
 	listener_pause(ed, ECHOD_PAUSE_FULL);
+}
+
+static void
+accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct echod *ed = arg;
+
+	(void)evl;
+	if (ed->fds_short) {
+		log_info("accepting new connections again");
+		ed->fds_short = 0;
+	}
+	if (ed->cfg->proxy_protocol)
+		proxy_wait_start(ed, fd);	/* admitted once it names the client */
+	else
+		listener_admit(ed, fd, sa, (socklen_t)socklen);
 }
 
 static void

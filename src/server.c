@@ -23,6 +23,7 @@
 #include "echod/log.h"
 #include "echod/metrics.h"
 #include "echod/notify.h"
+#include "echod/proxy.h"
 #include "echod/reload.h"
 #include "echod/stats.h"
 #include "echod/udp.h"
@@ -58,6 +59,7 @@ server_drain(struct echod *ed, int sig)
 	ed->state = ECHOD_DRAINING;
 	ed->drain_from = open;
 	listener_close_all(ed);
+	proxy_close_all(ed);	/* not clients yet: no header, no echo */
 	notify_stopping(ed);
 	if (open == 0)
 		log_info("received %s: no connections open, stopping", name);
@@ -130,6 +132,7 @@ server_stats(struct echod *ed, struct stats *st)
 	st->open = atomic_load(&ed->nconns);
 	st->refused_acl = ed->refused_acl;
 	st->refused_per_ip = ed->refused_per_ip;
+	st->refused_proxy = ed->refused_proxy;
 	st->pauses_max_conns = ed->pauses_max_conns;
 	st->pauses_fds = ed->pauses_fds;
 	st->udp = ed->udp_stats;
@@ -197,6 +200,7 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 	ed->cfg = cfg;
 	ed->max_conns = max_conns;
 	ed->wake_fd = -1;
+	LIST_INIT(&ed->proxy_waits);
 	atomic_init(&ed->nconns, 0);
 	atomic_init(&ed->accepted, 0);
 	event_set_log_callback(libevent_log_cb);
@@ -253,6 +257,7 @@ server_free(struct echod *ed)
 {
 	ed->state = ECHOD_STOPPING;
 	listener_close_all(ed);
+	proxy_close_all(ed);
 	metrics_close(ed);
 	udp_free(ed);
 	worker_free_all(ed);

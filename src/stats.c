@@ -12,7 +12,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	snprintf(buf, len, "stats: %llu open, %llu accepted, %llu closed "
 	    "(%llu timed out; errors: %llu reset, %llu out of memory, %llu "
 	    "other), %llu refused by ACL, %llu over "
-	    "the per-IP limit; "
+	    "the per-IP limit, %llu without a PROXY header; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu acl, %llu rate, %llu send",
@@ -22,6 +22,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->err_other,
 	    (unsigned long long)s->refused_acl,
 	    (unsigned long long)s->refused_per_ip,
+	    (unsigned long long)s->refused_proxy,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (unsigned long long)s->backpressure_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
@@ -97,6 +98,8 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    s->refused_acl);
 	sample(&o, "echod_connections_refused_total", "{reason=\"per_ip\"}",
 	    s->refused_per_ip);
+	sample(&o, "echod_connections_refused_total",
+	    "{reason=\"proxy_header\"}", s->refused_proxy);
 	family(&o, "echod_connections_timed_out_total", "counter",
 	    "Connections closed by --idle-timeout.");
 	sample(&o, "echod_connections_timed_out_total", "", s->timed_out);

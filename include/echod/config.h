@@ -49,6 +49,7 @@ struct config {
 	uint64_t		max_conns_per_ip; /* 0: no limit */
 	struct listen_spec	metrics;	/* --metrics */
 	int			metrics_on;
+	int			proxy_protocol;	/* PROXY v2 header first */
 	char			config_path[256]; /* --config, for the log */
 	enum log_level		log_level;
 };

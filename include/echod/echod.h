@@ -6,6 +6,7 @@
 
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -21,6 +22,7 @@ struct worker;
 struct udp_io;
 struct evhttp;
 struct stats;
+struct proxy_wait;
 
 /* Why accepting is paused; accepting resumes when no reason is left. */
 #define ECHOD_PAUSE_FULL	0x1	/* --max-conns reached */
@@ -61,6 +63,10 @@ struct echod {
 	/* Main thread only. */
 	uint64_t		 refused_acl;	/* TCP clients closed at accept */
 	uint64_t		 refused_per_ip;
+	uint64_t		 refused_proxy;	/* no valid PROXY header */
+	LIST_HEAD(, proxy_wait)	 proxy_waits;	/* waiting for their header */
+	size_t			 nproxy_waits;
+	time_t			 proxy_warned;	/* last warning, rate limit */
 	struct perip		 perip;		/* --max-conns-per-ip */
 	uint64_t		 pauses_max_conns, pauses_fds;
 	time_t			 started;

@@ -51,6 +51,14 @@ int	listener_reconcile(struct echod *ed, const struct config *ncfg,
 /* Stop and free every listener; unlink the socket files we created. */
 void	listener_close_all(struct echod *ed);
 
+/*
+ * A new connection on FD from the client SA (the one a PROXY header
+ * named, with --proxy-protocol): --allow/--deny, --max-conns-per-ip and
+ * --max-conns decide, then a worker takes it, or it is closed.
+ */
+void	listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
+	    socklen_t salen);
+
 /* Add or clear a pause reason (ECHOD_PAUSE_*). */
 void	listener_pause(struct echod *ed, unsigned reason);
 void	listener_resume(struct echod *ed, unsigned reason);

@@ -14,7 +14,7 @@
 struct stats {
 	uint64_t	open;			/* connections now */
 	uint64_t	accepted, closed;
-	uint64_t	refused_acl, refused_per_ip;
+	uint64_t	refused_acl, refused_per_ip, refused_proxy;
 	uint64_t	timed_out;
 	uint64_t	err_reset, err_oom, err_other;	/* connection errors */
 	uint64_t	bytes_in, bytes_out;	/* TCP and stream sockets */

@@ -29,7 +29,7 @@ def config(port, admin, servers, inter="100ms", proxy=False):
     text = sub_once(r"^(\s+bind )\S+$", r"\g<1>127.0.0.1:%d" % port, text)
     text = sub_once(r"^(\s+stats socket )\S+", r"\g<1>" + admin, text)
     lines = "".join("    server %s %s check inter %s fall 2 rise 2%s\n"
-                    % (name, addr, inter, " send-proxy-v2" if proxy else "")
+                    % (name, addr, inter, " send-proxy-v2 check-send-proxy" if proxy else "")
                     for name, addr in servers)
     text, n = re.subn(r"^\s+server .*\n", "", text, flags=re.M)
     assert n > 0, "docs/haproxy.cfg has no server lines"

@@ -95,5 +95,54 @@ def test_kill_one_instance_mid_run_clients_reconnect_nothing_corrupted():
         b.stop()
 
 
+def through(hx, src):
+    """A client of HAProxy's frontend, from source address SRC."""
+    s = socket.socket()
+    s.settimeout(WAIT)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", hx.port))
+    return s
+
+
+def echoes(s, data=b"who am I?\n"):
+    """True if S echoes DATA; False if it is closed instead."""
+    try:
+        s.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            b = s.recv(64)
+            if not b:
+                return False
+            got += b
+        return got == data
+    except (ConnectionResetError, BrokenPipeError):
+        return False
+
+
+def test_proxy_protocol_acl_and_per_ip_see_the_real_client():
+    # Every client reaches echod from HAProxy's 127.0.0.1; the PROXY v2
+    # header (send-proxy-v2) names the real source, and that is what
+    # --deny and --max-conns-per-ip judge.
+    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--deny", "127.0.0.2", "--max-conns-per-ip", "2") as d:
+        with HAProxy([("echod", d.addrs[0])], proxy=True) as hx:
+            hx.wait_status({"echod": "UP"})   # checks send LOCAL headers
+            denied = through(hx, "127.0.0.2")
+            assert not echoes(denied)
+            same, results = [], []
+            for _ in range(3):          # one at a time: a known order
+                same.append(through(hx, "127.0.0.3"))
+                results.append(echoes(same[-1]))
+            other = through(hx, "127.0.0.4")
+            assert echoes(other)
+            print("# through HAProxy with send-proxy-v2: 127.0.0.2 denied "
+                  "by --deny; 127.0.0.3 x3 with --max-conns-per-ip 2: %s; "
+                  "127.0.0.4 served" % results)
+            assert results == [True, True, False], results
+            for s in [denied, other] + same:
+                s.close()
+        d.stop()
+
+
 if __name__ == "__main__":
     run(globals())

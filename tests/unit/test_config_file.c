@@ -42,6 +42,17 @@ START_TEST(test_missing_value_names_file_and_line)
 }
 END_TEST
 
+START_TEST(test_proxy_protocol_is_a_flag)
+{
+	ck_assert_int_eq(expand("proxy-protocol\nlisten 7\n"), 0);
+	ck_assert_int_eq(a.argc, 4);
+	ck_assert_str_eq(a.argv[1], "--proxy-protocol");
+	ck_assert_str_eq(a.argv[2], "--listen");
+	ck_assert_int_eq(expand("proxy-protocol yes\n"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/etc/echod.conf:1: "));
+}
+END_TEST
+
 START_TEST(test_dashes_are_refused)
 {
 	ck_assert_int_eq(expand("--listen 7\n"), -1);
@@ -65,6 +76,7 @@ main(void)
 	return UNIT_RUN("config_file",
 	    test_options_comments_and_blank_lines,
 	    test_missing_value_names_file_and_line,
+	    test_proxy_protocol_is_a_flag,
 	    test_dashes_are_refused,
 	    test_empty_file_is_fine);
 }

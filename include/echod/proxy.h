@@ -1,0 +1,20 @@
+/*
+ * proxy: --proxy-protocol in the accepting thread.  A new connection
+ * waits here until its PROXY v2 header has arrived, then is admitted
+ * (listener_admit) as the client the header names.
+ */
+#ifndef ECHOD_PROXY_H
+#define ECHOD_PROXY_H
+
+struct echod;
+
+/* How long a connection may take to send its header, at most. */
+#define PROXY_HEADER_TIMEOUT	5	/* seconds; --idle-timeout if shorter */
+
+/* Wait for FD's header (FD is closed if it never comes). */
+void	proxy_wait_start(struct echod *ed, int fd);
+
+/* Close every connection still waiting (draining, stopping). */
+void	proxy_close_all(struct echod *ed);
+
+#endif
