@@ -273,6 +273,35 @@ def open_fds(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
+def sigterm_under_load(d, conns, seconds, drain):
+    """CONNS ping-pong clients (echod-load, a run of SECONDS); SIGTERM
+    once all are connected and echoing.  Returns (exit code, seconds to
+    exit, fds echod held, echod-load)."""
+    port = d.addrs[0].rsplit(":", 1)[1]
+    load = subprocess.Popen([LOAD, "--quiet", "--port", port, "--mode",
+                             "pingpong", "--conns", str(conns),
+                             "--connect-burst", "1000",
+                             "--seconds", str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + WAIT * 3
+    while open_fds(d.pid()) < conns and time.monotonic() < deadline:
+        time.sleep(0.05)
+    held = open_fds(d.pid())
+    assert held >= conns, held
+    time.sleep(1)                       # all connected and echoing
+    start = time.monotonic()
+    d.signal(signal.SIGTERM)
+    rc = d.wait(drain + WAIT)
+    took = time.monotonic() - start
+    d.check_sanitizers()
+    return rc, took, held, load
+
+
+def load_report(load):
+    out, _ = load.communicate(timeout=WAIT * 3)
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def test_sigterm_with_10k_active_clients_drains_and_exits_0():
     # 10,000 clients in ping-pong; SIGTERM while they run.  Draining means
     # they keep their echo until they leave (the load generator stops at
@@ -281,30 +310,13 @@ def test_sigterm_with_10k_active_clients_drains_and_exits_0():
     conns, drain = 10000, 15
     with Echod("--listen", "127.0.0.1:0", "--drain-timeout",
                str(drain)) as d:
-        port = d.addrs[0].rsplit(":", 1)[1]
-        load = subprocess.Popen([LOAD, "--quiet", "--port", port, "--mode",
-                                 "pingpong", "--conns", str(conns),
-                                 "--connect-burst", "1000",
-                                 "--seconds", "4"],
-                                stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + WAIT * 3
-        while open_fds(d.pid()) < conns and time.monotonic() < deadline:
-            time.sleep(0.05)
-        held = open_fds(d.pid())
-        assert held >= conns, held
-        time.sleep(1)                   # all connected and echoing
-        start = time.monotonic()
-        d.signal(signal.SIGTERM)
-        rc = d.wait(drain + WAIT)
-        took = time.monotonic() - start
-        out, _ = load.communicate(timeout=WAIT * 3)
-        r = json.loads(out.strip().splitlines()[-1])
+        rc, took, held, load = sigterm_under_load(d, conns, 4, drain)
+        r = load_report(load)
         print("# SIGTERM with %d clients in ping-pong (%d fds open): exit "
               "%d after %.1f s (--drain-timeout %d); clients saw %d "
               "messages, %d mismatched bytes, %d connections cut"
               % (r["connected"], held, rc, took, drain, r["messages"],
                  r["mismatches"], r["errors"]))
-        d.check_sanitizers()
         assert rc == 0, (rc, d.log()[-2000:])
         assert took <= drain + 2, took  # the drain bound, not a speed check
         assert r["connected"] == conns, r
@@ -319,30 +331,14 @@ def test_sigterm_with_10k_clients_that_stay_cuts_them_at_drain_timeout():
     conns, drain = 10000, 2
     with Echod("--listen", "127.0.0.1:0", "--drain-timeout",
                str(drain)) as d:
-        port = d.addrs[0].rsplit(":", 1)[1]
-        load = subprocess.Popen([LOAD, "--quiet", "--port", port, "--mode",
-                                 "pingpong", "--conns", str(conns),
-                                 "--connect-burst", "1000",
-                                 "--seconds", "60"],
-                                stdout=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + WAIT * 3
-        while open_fds(d.pid()) < conns and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert open_fds(d.pid()) >= conns
-        time.sleep(1)
-        start = time.monotonic()
-        d.signal(signal.SIGTERM)
-        rc = d.wait(drain + WAIT)
-        took = time.monotonic() - start
+        rc, took, _, load = sigterm_under_load(d, conns, 60, drain)
         load.send_signal(signal.SIGTERM)    # ends its run, with the report
-        out, _ = load.communicate(timeout=WAIT * 3)
-        r = json.loads(out.strip().splitlines()[-1])
+        r = load_report(load)
         m = re.search(r"closing (\d+) connections", d.log())
         print("# SIGTERM with %d clients that stay: exit %d after %.1f s "
               "(--drain-timeout %d), %s closed at the deadline; clients "
               "saw %d mismatched bytes"
               % (conns, rc, took, drain, m and m.group(1), r["mismatches"]))
-        d.check_sanitizers()
         assert rc == 0, (rc, d.log()[-2000:])
         assert drain - 0.5 <= took <= drain + 5, took
         assert m and int(m.group(1)) == conns, d.log()[-2000:]
