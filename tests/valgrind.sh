@@ -18,7 +18,7 @@ exec valgrind -q --error-exitcode=99 --leak-check=full \\
 EOW
 chmod +x "$wrap"
 status=0
-for t in ${*:-echo signals listen reload metrics udp acl systemd faults}; do
+for t in ${*:-echo signals listen reload metrics udp acl systemd faults proxy haproxy}; do
 	if (cd tests/behaviour && ECHOD=$wrap ECHOD_SANITIZED=1 \
 	    ECHOD_LOAD=$(pwd)/../../build/bench/echod-load \
 	    ECHOD_BUILD_ROOT=$(pwd)/../../build \
