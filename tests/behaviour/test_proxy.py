@@ -2,6 +2,7 @@
 --deny and --max-conns-per-ip judge that client.  Headers are built here
 byte by byte; test_haproxy.py runs the real HAProxy in front."""
 import os
+import signal
 import socket
 import struct
 import tempfile
@@ -129,7 +130,7 @@ def test_missing_or_wrong_headers_are_refused_with_a_reason():
               "header closed after %.1f s (--idle-timeout 1)" % waited)
         assert waited >= 0.5, waited
         # Refusals are counted.
-        d.signal(__import__("signal").SIGUSR1)
+        d.signal(signal.SIGUSR1)
         d.wait_log(r"3 without a PROXY header")
         close(plain, v1, slow)
         d.stop()
@@ -145,17 +146,24 @@ def test_sigterm_closes_connections_still_waiting_for_a_header():
         assert waiting.recv(64) == b""
 
 
-def test_config_file_flag():
+def test_config_file_flag_and_reload():
     with tempfile.NamedTemporaryFile("w", suffix=".conf",
                                      delete=False) as f:
-        f.write("listen 127.0.0.1:0\nproxy-protocol\n")
+        f.write("listen 127.0.0.1:0\n")
     with Echod("--config", f.name) as d:
         s = connect(d.addrs[0])
-        assert refused(s)
-        s = connect(d.addrs[0])
-        s.sendall(v2("198.51.100.1"))
-        assert served(s)
-        close(s)
+        assert served(s)                # no header needed yet
+        with open(f.name, "a") as f2:
+            f2.write("proxy-protocol\n")
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"configuration reloaded")
+        assert served(s)                # an open connection is not judged
+        plain = connect(d.addrs[0])
+        assert refused(plain)           # new ones need the header now
+        framed = connect(d.addrs[0])
+        framed.sendall(v2("198.51.100.1"))
+        assert served(framed)
+        close(s, plain, framed)
         d.stop()
     os.unlink(f.name)
 
