@@ -61,39 +61,13 @@ struct addr_set {
 	int			soft;	/* an unavailable family is skipped */
 };
 
-void
-listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+/* Count a new connection against --max-conns; at the limit, stop
+ * accepting (the one place that decides about --max-conns). */
+static void
+count_conn(struct echod *ed)
 {
-	struct perip_entry *ip = NULL;
-	uint64_t n;
+	uint64_t n = atomic_fetch_add(&ed->nconns, 1) + 1;
 
-	if (!acl_allows(&ed->cfg->acl, sa)) {
-		char name[ADDR_STRLEN];
-
-		ed->refused_acl++;
-		if (log_enabled(LOG_LEVEL_DEBUG)) {
-			addr_format(sa, salen, name, sizeof(name));
-			log_debug("refused %s: denied by --allow/--deny", name);
-		}
-		close(fd);
-		return;
-	}
-	if (ed->perip.buckets != NULL &&
-	    perip_acquire(&ed->perip, sa, &ip) == -1) {
-		ed->refused_per_ip++;
-		log_debug("refused a client over --max-conns-per-ip %llu",
-		    (unsigned long long)ed->cfg->max_conns_per_ip);
-		close(fd);
-		return;
-	}
-	/* Count it here, the one place that decides about --max-conns. */
-	n = atomic_fetch_add(&ed->nconns, 1) + 1;
-	if (worker_hand(ed, fd, ip) == -1) {
-		atomic_fetch_sub(&ed->nconns, 1);
-		perip_release(ip);
-		return;
-	}
 	if (n < ed->max_conns)
 		return;
 	if (!ed->full_logged)
@@ -103,6 +77,51 @@ listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
 	ed->full_logged = 1;
 	ed->pauses_max_conns++;
 	listener_pause(ed, ECHOD_PAUSE_FULL);
+}
+
+void
+listener_uncount(struct echod *ed)
+{
+	uint64_t was = atomic_fetch_sub(&ed->nconns, 1);
+
+	if (was == ed->max_conns && ed->state == ECHOD_RUNNING)
+		listener_resume(ed, ECHOD_PAUSE_FULL);
+}
+
+void
+listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
+    socklen_t salen, int counted)
+{
+	struct perip_entry *ip = NULL;
+
+	if (!acl_allows(&ed->cfg->acl, sa)) {
+		char name[ADDR_STRLEN];
+
+		ed->refused_acl++;
+		if (log_enabled(LOG_LEVEL_DEBUG)) {
+			addr_format(sa, salen, name, sizeof(name));
+			log_debug("refused %s: denied by --allow/--deny", name);
+		}
+		goto refuse;
+	}
+	if (ed->perip.buckets != NULL &&
+	    perip_acquire(&ed->perip, sa, &ip) == -1) {
+		ed->refused_per_ip++;
+		log_debug("refused a client over --max-conns-per-ip %llu",
+		    (unsigned long long)ed->cfg->max_conns_per_ip);
+		goto refuse;
+	}
+	if (!counted)
+		count_conn(ed);
+	if (worker_hand(ed, fd, ip) == -1) {	/* it closed FD */
+		perip_release(ip);
+		listener_uncount(ed);
+	}
+	return;
+refuse:
+	close(fd);
+	if (counted)
+		listener_uncount(ed);
 }
 
 static void
@@ -116,10 +135,12 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 		log_info("accepting new connections again");
 		ed->fds_short = 0;
 	}
-	if (ed->cfg->proxy_protocol)
-		proxy_wait_start(ed, fd);	/* admitted once it names the client */
-	else
-		listener_admit(ed, fd, sa, (socklen_t)socklen);
+	if (ed->cfg->proxy_protocol) {
+		/* Waiting for its header it holds a descriptor: it counts. */
+		count_conn(ed);
+		proxy_wait_start(ed, fd);
+	} else
+		listener_admit(ed, fd, sa, (socklen_t)socklen, 0);
 }
 
 static void

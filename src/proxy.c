@@ -43,10 +43,11 @@ static void
 proxy_wait_free(struct proxy_wait *pw, int close_fd)
 {
 	LIST_REMOVE(pw, entry);
-	pw->ed->nproxy_waits--;
 	event_free(pw->ev);
-	if (close_fd)
+	if (close_fd) {
 		close(pw->fd);
+		listener_uncount(pw->ed);
+	}
 	free(pw);
 }
 
@@ -121,7 +122,7 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h)
 		    h->local ? " (the balancer itself)" : "");
 	}
 	proxy_wait_free(pw, 0);
-	listener_admit(ed, fd, (struct sockaddr *)&ss, len);
+	listener_admit(ed, fd, (struct sockaddr *)&ss, len, 1);
 }
 
 static void
@@ -172,13 +173,11 @@ proxy_wait_start(struct echod *ed, int fd)
 	struct timeval now, tv;
 	struct proxy_wait *pw;
 
-	/* Waiting costs a descriptor and 1 KiB: no more than --max-conns. */
-	if (ed->nproxy_waits >= atomic_load(&ed->max_conns) ||
-	    (pw = calloc(1, sizeof(*pw))) == NULL) {
-		ed->refused_proxy++;
-		log_debug("refused a connection: too many wait for their "
-		    "PROXY header");
+	/* Counted against --max-conns already (see accept_cb). */
+	if ((pw = calloc(1, sizeof(*pw))) == NULL) {
+		log_warnx("dropping a new connection: out of memory");
 		close(fd);
+		listener_uncount(ed);
 		return;
 	}
 	pw->ed = ed;
@@ -196,10 +195,10 @@ proxy_wait_start(struct echod *ed, int fd)
 		free(pw);
 		log_warnx("dropping a new connection: out of memory");
 		close(fd);
+		listener_uncount(ed);
 		return;
 	}
 	LIST_INSERT_HEAD(&ed->proxy_waits, pw, entry);
-	ed->nproxy_waits++;
 }
 
 void

@@ -53,13 +53,14 @@ static void
 server_drain(struct echod *ed, int sig)
 {
 	struct timeval tv = { (time_t)ed->cfg->drain_timeout, 0 };
-	uint64_t open = atomic_load(&ed->nconns);
 	const char *name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+	uint64_t open;
 
 	ed->state = ECHOD_DRAINING;
+	proxy_close_all(ed);	/* not clients yet: no header, no echo */
+	open = atomic_load(&ed->nconns);
 	ed->drain_from = open;
 	listener_close_all(ed);
-	proxy_close_all(ed);	/* not clients yet: no header, no echo */
 	notify_stopping(ed);
 	if (open == 0)
 		log_info("received %s: no connections open, stopping", name);

@@ -65,7 +65,6 @@ struct echod {
 	uint64_t		 refused_per_ip;
 	uint64_t		 refused_proxy;	/* no valid PROXY header */
 	LIST_HEAD(, proxy_wait)	 proxy_waits;	/* waiting for their header */
-	size_t			 nproxy_waits;
 	time_t			 proxy_warned;	/* last warning, rate limit */
 	struct perip		 perip;		/* --max-conns-per-ip */
 	uint64_t		 pauses_max_conns, pauses_fds;

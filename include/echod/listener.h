@@ -53,11 +53,15 @@ void	listener_close_all(struct echod *ed);
 
 /*
  * A new connection on FD from the client SA (the one a PROXY header
- * named, with --proxy-protocol): --allow/--deny, --max-conns-per-ip and
- * --max-conns decide, then a worker takes it, or it is closed.
+ * named, with --proxy-protocol): --allow/--deny and --max-conns-per-ip
+ * decide, then a worker takes it, or it is closed.  COUNTED: it was
+ * already counted against --max-conns (as one waiting for its header is).
  */
 void	listener_admit(struct echod *ed, int fd, const struct sockaddr *sa,
-	    socklen_t salen);
+	    socklen_t salen, int counted);
+
+/* A counted connection closed before a worker took it: free its slot. */
+void	listener_uncount(struct echod *ed);
 
 /* Add or clear a pause reason (ECHOD_PAUSE_*). */
 void	listener_pause(struct echod *ed, unsigned reason);

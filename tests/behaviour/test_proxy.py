@@ -136,6 +136,36 @@ def test_missing_or_wrong_headers_are_refused_with_a_reason():
         d.stop()
 
 
+def test_connections_waiting_for_a_header_count_against_max_conns():
+    # Each holds a descriptor, so each counts: with --max-conns 2 and two
+    # connections silent, a third waits in the backlog until one goes.
+    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--max-conns", "2") as d:
+        silent = [connect(d.addrs[0]) for _ in range(2)]
+        d.wait_log(r"reached --max-conns 2")
+        third = connect(d.addrs[0])     # the kernel completes it
+        third.sendall(v2("198.51.100.3") + b"wait\n")
+        third.settimeout(0.5)
+        try:
+            early = third.recv(64)
+        except TimeoutError:
+            early = None
+        silent[0].close()               # one slot frees
+        third.settimeout(WAIT)
+        got = early or b""
+        while len(got) < 5:
+            b = third.recv(64)
+            assert b, got
+            got += b
+        print("# --max-conns 2, two connections silent: the third was %s "
+              "until one closed, then echoed" %
+              ("served early (WRONG)" if early else "not served"))
+        assert early is None, early
+        assert got == b"wait\n", got
+        close(third, silent[1])
+        d.stop()
+
+
 def test_sigterm_closes_connections_still_waiting_for_a_header():
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol") as d:
         waiting = connect(d.addrs[0])
