@@ -61,8 +61,10 @@ struct addr_set {
 	int			soft;	/* an unavailable family is skipped */
 };
 
-/* Count a new connection against --max-conns; at the limit, stop
- * accepting (the one place that decides about --max-conns). */
+/*
+ * Count a new connection against --max-conns; at the limit, stop
+ * accepting.  The one place that decides about --max-conns.
+ */
 static void
 count_conn(struct echod *ed)
 {
