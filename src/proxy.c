@@ -139,9 +139,8 @@ proxy_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	for (;;) {
-		h.need = PROXY_HEADER_FIXED;
-		rc = pw->have == 0 ? 0 :
-		    proxy_header_parse(pw->buf, pw->have, &h, &why);
+		/* With nothing read yet it asks for the fixed part. */
+		rc = proxy_header_parse(pw->buf, pw->have, &h, &why);
 		if (rc == -1) {
 			proxy_refuse(pw, why);
 			return;

@@ -5,6 +5,7 @@ Each test file defines test_* functions and ends with run(globals()); the
 output is TAP, which meson reads (protocol: 'tap').
 """
 import os
+import random
 import re
 import signal
 import socket
@@ -238,10 +239,28 @@ def wait_until(pred, timeout=WAIT, what="condition"):
 
 
 def free_port():
-    """A port that is free now (for tests that need a fixed one)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that is free now, on both loopbacks, for tests that must name
+    one before a server binds it.  It is taken below the kernel's ephemeral
+    range: a port from that range can become some parallel test's client
+    source port before the server binds it (this once failed a systemd
+    test with "Address already in use")."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, max(low, 10001))
+        try:
+            for family, host in ((socket.AF_INET, "127.0.0.1"),
+                                 (socket.AF_INET6, "::")):
+                with socket.socket(family) as s:
+                    s.bind((host, port))
+            return port
+        except OSError:
+            continue
+    raise AssertionError("no free port below %d" % low)
 
 
 def run(namespace):

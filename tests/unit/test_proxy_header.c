@@ -99,6 +99,7 @@ START_TEST(test_partial_headers_ask_for_exactly_the_rest)
 	uint8_t a[12] = { 127, 0, 0, 2 }, buf[64];
 	size_t n = header(buf, 0x21, 0x11, a, sizeof(a)), i;
 
+	/* i = 0: nothing read yet; the caller asks how much to read. */
 	for (i = 0; i < 16; i++) {
 		ck_assert_int_eq(proxy_header_parse(buf, i, &h, &why), 0);
 		ck_assert_uint_eq(h.need, 16);
