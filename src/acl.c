@@ -7,10 +7,8 @@
 #include <string.h>
 
 #include "echod/acl.h"
+#include "echod/addr.h"
 #include "echod/numparse.h"
-
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0xff, 0xff };
 
 int
 acl_add(struct acl *acl, int allow, const char *text, char *err,
@@ -75,29 +73,27 @@ prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
 }
 
 int
-acl_allows(const struct acl *acl, const struct sockaddr *sa)
+acl_verdict(const struct acl *acl, const struct sockaddr *sa, int none)
 {
-	const uint8_t *addr;
-	int family = sa->sa_family;
+	struct addr_ip ip;
+	int family;
 	size_t i;
 
-	if (family == AF_INET)
-		addr = (const uint8_t *)&((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr;
-	else if (family == AF_INET6) {
-		addr = ((const struct sockaddr_in6 *)(const void *)sa)->
-		    sin6_addr.s6_addr;
-		if (memcmp(addr, v4mapped, sizeof(v4mapped)) == 0) {
-			addr += 12;
-			family = AF_INET;
-		}
-	} else
-		return 1;		/* Unix sockets: not ours to filter */
+	if (addr_ip_of(sa, &ip) == -1)
+		return -1;
+	family = ip.family == 4 ? AF_INET : AF_INET6;
 	for (i = 0; i < acl->n; i++) {
 		const struct acl_rule *r = &acl->rules[i];
 		if (r->family == family &&
-		    prefix_equal(addr, r->addr, r->prefix))
+		    prefix_equal(ip.bytes, r->addr, r->prefix))
 			return r->allow;
 	}
-	return 1;
+	return none;
+}
+
+int
+acl_allows(const struct acl *acl, const struct sockaddr *sa)
+{
+	/* Unix sockets: not ours to filter (file permissions are). */
+	return acl_verdict(acl, sa, 1) != 0;
 }

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/un.h>
 
 #include "echod/addr.h"
@@ -65,5 +66,31 @@ addr_port(const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET6)
 		return ntohs(((const struct sockaddr_in6 *)(const void *)sa)->
 		    sin6_port);
+	return 0;
+}
+
+int
+addr_ip_of(const struct sockaddr *sa, struct addr_ip *ip)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a;
+
+	memset(ip, 0, sizeof(*ip));
+	if (sa->sa_family == AF_INET) {
+		ip->family = 4;
+		memcpy(ip->bytes, &((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family != AF_INET6)
+		return -1;
+	a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+	if (memcmp(a, v4mapped, sizeof(v4mapped)) == 0) {
+		ip->family = 4;
+		memcpy(ip->bytes, a + 12, 4);
+	} else {
+		ip->family = 6;
+		memcpy(ip->bytes, a, 16);
+	}
 	return 0;
 }

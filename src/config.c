@@ -10,7 +10,6 @@
 #include "echod/config.h"
 #include "echod/numparse.h"
 #include "echod/ratelimit.h"
-#include "echod/udp.h"
 
 enum {
 	OPT_LISTEN = 256,
@@ -30,6 +29,8 @@ enum {
 	OPT_CONFIG,
 	OPT_UDP_BATCH,
 	OPT_PROXY_PROTOCOL,
+	OPT_PROXY_FROM,
+	OPT_KEEPALIVE,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +51,8 @@ static const struct option long_options[] = {
 	{ "config",		required_argument, NULL, OPT_CONFIG },
 	{ "udp-batch",		required_argument, NULL, OPT_UDP_BATCH },
 	{ "proxy-protocol",	no_argument,	   NULL, OPT_PROXY_PROTOCOL },
+	{ "proxy-from",		required_argument, NULL, OPT_PROXY_FROM },
+	{ "keepalive",		required_argument, NULL, OPT_KEEPALIVE },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -58,11 +61,12 @@ static const struct option long_options[] = {
 static const char usage_text[] =
 "usage: echod [--config FILE] [--listen SPEC]... [--max-conns N]\n"
 "             [--max-conns-per-ip N]\n"
-"             [--idle-timeout SECONDS]\n"
+"             [--idle-timeout SECONDS] [--keepalive SECONDS]\n"
 "             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
-"             [--metrics [HOST:]PORT] [--proxy-protocol]\n"
+"             [--metrics [HOST:]PORT]\n"
+"             [--proxy-protocol --proxy-from CIDR|unix...]\n"
 "             [--log-level error|warn|info|debug]\n"
 "             [--help] [--version]\n"
 "\n"
@@ -80,6 +84,9 @@ static const char usage_text[] =
 "  --max-conns-per-ip N   most open connections from one address; the next\n"
 "                         is closed at once (default: no limit)\n"
 "  --idle-timeout SECONDS close a connection idle that long (default 0: never)\n"
+"  --keepalive SECONDS    probe a connection silent that long with TCP\n"
+"                         keepalives; a peer that answers none is closed\n"
+"                         about SECONDS later (default 60; 0: off)\n"
 "  --buffer-limit BYTES   most bytes held for one client that does not read;\n"
 "                         K, M, G suffixes allowed (default 256K)\n"
 "  --backlog N            listen(2) backlog (default 1024)\n"
@@ -101,6 +108,9 @@ static const char usage_text[] =
 "                         PROXY protocol v2 header (HAProxy send-proxy-v2);\n"
 "                         --allow/--deny and --max-conns-per-ip see the\n"
 "                         client it names (off)\n"
+"  --proxy-from CIDR      a balancer allowed to send PROXY headers (repeat;\n"
+"                         'unix' trusts Unix-socket peers); required with\n"
+"                         --proxy-protocol, anyone else is refused\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -129,7 +139,8 @@ config_defaults(struct config *cfg)
 	cfg->backlog = CONFIG_BACKLOG_DEFAULT;
 	cfg->drain_timeout = CONFIG_DRAIN_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->udp_batch = UDP_BATCH;
+	cfg->udp_batch = CONFIG_UDP_BATCH_MAX;
+	cfg->keepalive = CONFIG_KEEPALIVE_DEFAULT;
 }
 
 /* Parse a whole number for option NAME, or explain the valid range. */
@@ -177,6 +188,27 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 	case OPT_PROXY_PROTOCOL:
 		cfg->proxy_protocol = 1;
 		return 0;
+	case OPT_PROXY_FROM:
+		if (strcmp(arg, "unix") == 0) {
+			cfg->proxy_from_unix = 1;
+			return 0;
+		}
+		if (acl_add(&cfg->proxy_from, 1, arg, err, errlen) == -1) {
+			char said[512];
+
+			/* Name the option the operator typed. */
+			snprintf(said, sizeof(said), "--proxy-from%s",
+			    err + strlen("--allow"));
+			snprintf(err, errlen, "%s", said);
+			return -1;
+		}
+		return 0;
+	case OPT_KEEPALIVE:
+		if (parse_number("keepalive", arg, 0, CONFIG_KEEPALIVE_MAX, &v,
+		    err, errlen) == -1)
+			return -1;
+		cfg->keepalive = (unsigned)v;
+		return 0;
 	case OPT_BACKLOG:
 		if (parse_number("backlog", arg, 1, CONFIG_BACKLOG_MAX, &v,
 		    err, errlen) == -1)
@@ -209,7 +241,8 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return parse_number("max-conns-per-ip", arg, 1,
 		    CONFIG_MAX_CONNS_MAX, &cfg->max_conns_per_ip, err, errlen);
 	case OPT_UDP_BATCH:
-		if (parse_number("udp-batch", arg, 1, UDP_BATCH, &v, err,
+		if (parse_number("udp-batch", arg, 1, CONFIG_UDP_BATCH_MAX, &v,
+		    err,
 		    errlen) == -1)
 			return -1;
 		cfg->udp_batch = (unsigned)v;
@@ -267,10 +300,30 @@ explain_getopt_error(int opt, int argc, char **argv, char *err, size_t errlen)
 }
 
 int
-config_parse(struct config *cfg, int argc, char **argv, char *err,
-    size_t errlen)
+config_option_takes_value(const char *name)
 {
-	return config_parse_words(cfg, argc, argv, NULL, err, errlen);
+	const struct option *o;
+
+	for (o = long_options; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return o->has_arg == required_argument;
+	return -1;
+}
+
+/* Rules between options, once all are read. */
+static int
+config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->proxy_protocol && cfg->proxy_from.n == 0 &&
+	    !cfg->proxy_from_unix) {
+		snprintf(err, errlen, "--proxy-protocol needs --proxy-from "
+		    "naming the balancers that may send PROXY headers (anyone "
+		    "else could claim any address and walk past --deny and "
+		    "--max-conns-per-ip), e.g. --proxy-from 10.0.0.5 or "
+		    "--proxy-from unix");
+		return EX_USAGE;
+	}
+	return 0;
 }
 
 /* Prefix ERR with "FILE:LINE: " when word AT came from a file. */
@@ -337,5 +390,5 @@ config_parse_words(struct config *cfg, int argc, char **argv, char **origin,
 		cfg->nlisten = 1;
 		cfg->listen_is_default = 1;
 	}
-	return 0;
+	return config_check(cfg, err, errlen);
 }

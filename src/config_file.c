@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echod/config.h"
 #include "echod/config_file.h"
 
 int
@@ -67,21 +68,34 @@ clean(char *line)
 	return line;
 }
 
-/* Options that take no value: a line holds the name alone. */
+/* The line of TEXT (1-based) that holds byte AT. */
 static int
-is_flag(const char *name)
+line_of(const char *text, size_t at)
 {
-	return strcmp(name, "proxy-protocol") == 0;
+	int line = 1;
+	size_t i;
+
+	for (i = 0; i < at; i++)
+		line += text[i] == '\n';
+	return line;
 }
 
 int
 config_file_expand(struct config_args *a, const char *name, const char *text,
-    char *err, size_t errlen)
+    size_t len, char *err, size_t errlen)
 {
 	char origin[512], opt[128], *copy, *line, *next, *value;
-	int lineno = 0, rc = 0;
+	const char *nul;
+	int lineno = 0, rc = 0, takes;
 
-	if ((copy = strdup(text)) == NULL) {
+	/* A NUL would silently end the file here: everything after it lost. */
+	if ((nul = memchr(text, '\0', len)) != NULL) {
+		snprintf(err, errlen, "%s:%d: a NUL byte; a config file is "
+		    "text (is it damaged, or the wrong file?)", name,
+		    line_of(text, (size_t)(nul - text)));
+		return -1;
+	}
+	if ((copy = strndup(text, len)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
@@ -98,12 +112,15 @@ config_file_expand(struct config_args *a, const char *name, const char *text,
 			*value++ = '\0';
 		while (isspace((unsigned char)*value))
 			value++;
-		if (line[0] == '-' || (*value == '\0') != is_flag(line) ||
-		    strlen(line) + 3 > sizeof(opt)) {
+		/* An unknown name goes on: the parser names it. */
+		takes = config_option_takes_value(line);
+		if (line[0] == '-' || strlen(line) + 3 > sizeof(opt) ||
+		    (takes == 1 && *value == '\0') ||
+		    (takes == 0 && *value != '\0')) {
 			snprintf(err, errlen, "%s: write 'option value', e.g. "
-			    "'listen 127.0.0.1:7777' (no dashes; every option "
-			    "but proxy-protocol needs a value, and it takes "
-			    "none)", origin);
+			    "'listen 127.0.0.1:7777' (no dashes; '%.64s' %s)",
+			    origin, line, takes == 0 ? "takes no value" :
+			    "needs a value");
 			rc = -1;
 			break;
 		}

@@ -7,11 +7,13 @@
  * output (echo.c packs it), and the bufferevent writes it later.  If a
  * client sends faster than it reads, its output grows to --buffer-limit;
  * then we stop reading from it (the kernel's window pushes back on the
- * client) until the output drains to half the limit (le-proxy's pattern;
- * libevent's read high-water mark is not reliable, see LIBEVENT-NOTES).
+ * client) until the output drains to half the limit (le-proxy's pattern:
+ * libevent's read high-water mark stops reading only roughly and can spin,
+ * libevent issue #891).
  *
  * At EOF we keep the connection until everything pending is written, so a
- * client that half-closes gets all of its bytes back.
+ * client that half-closes gets all of its bytes back.  TCP keepalive
+ * (--keepalive) closes a connection whose peer vanished without a word.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -52,6 +54,9 @@ struct conn {
 	uint64_t		 id;
 	unsigned		 flags;
 };
+
+/* Memory running out is not one client's doing alone: say it, not often. */
+static struct log_limit oom_ll;
 
 static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_eof(struct conn *);
@@ -138,8 +143,8 @@ conn_out_of_memory(struct conn *c)
 		    NULL, &tv);
 	}
 #endif
-	log_warnx("connection %llu: out of memory queueing its echo; closed "
-	    "it (lower --buffer-limit or --max-conns)", id);
+	log_warnx_limited(&oom_ll, "connection %llu: out of memory queueing "
+	    "its echo; closed it (lower --buffer-limit or --max-conns)", id);
 }
 
 /*
@@ -340,13 +345,34 @@ conn_log_open(struct conn *c, int fd)
 static void
 conn_drop(struct worker *w, int fd, struct perip_entry *ip)
 {
-	log_warnx("dropping a new connection: out of memory");
+	log_warnx_limited(&oom_ll, "dropping a new connection: out of memory");
 	WSTAT_ADD(w, err_oom, 1);
 	if (fd != -1)
 		close(fd);
 	perip_release(ip);
 	w->nconns++;
 	worker_conn_gone(w);
+}
+
+/*
+ * Probe a peer silent for SECS, every SECS/4, and give up after 4
+ * unanswered probes: a peer that vanished (host gone, cable cut, no RST)
+ * frees its slot about 2 * SECS after it went quiet.  Unix sockets have
+ * no keepalive; the calls fail there and nothing is lost.
+ */
+static void
+conn_keepalive(int fd, unsigned secs)
+{
+	int on = 1, idle = (int)secs, intvl = (int)((secs + 3) / 4), cnt = 4;
+
+	if (secs == 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
+		return;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
+	    sizeof(intvl));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
 void
@@ -386,6 +412,7 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip)
 	}
 	/* Echoes are small and answer a request: never wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	conn_keepalive(fd, ed->cfg->keepalive);
 	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	LIST_INSERT_HEAD(&w->conns, c, entry);
 	w->nconns++;

@@ -6,12 +6,11 @@
 #include "echod/limits.h"
 
 uint64_t
-limits_max_conns_for_nofile(uint64_t nofile, size_t nlisten)
+limits_max_conns(uint64_t nofile, uint64_t held)
 {
-	/* "localhost" opens two sockets per --listen. */
-	uint64_t reserve = LIMITS_FD_RESERVE + 2 * (uint64_t)nlisten;
+	uint64_t reserve = held + LIMITS_FD_RESERVE;
 
-	if (nofile <= reserve)
+	if (reserve < held || nofile <= reserve)
 		return 1;
 	if (nofile - reserve > CONFIG_MAX_CONNS_MAX)
 		return CONFIG_MAX_CONNS_MAX;

@@ -19,9 +19,10 @@
 
 #include "echod/log.h"
 
-/* The only module state: set once at start-up, read-only after. */
+/* The only module state: the level (a reload may change it) and the
+ * format, chosen once at start-up. */
 static struct {
-	_Atomic int	level;		/* changed by a reload */
+	_Atomic int	level;
 	int		journald;
 } logger = { LOG_LEVEL_INFO, 0 };
 
@@ -78,12 +79,6 @@ log_set_level(enum log_level level)
 }
 
 int
-log_journald(void)
-{
-	return logger.journald;
-}
-
-int
 log_enabled(enum log_level level)
 {
 	return (int)level <= logger.level;
@@ -120,6 +115,20 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	    ts.tv_nsec / 1000000, (long)getpid(), levels[level].name, msg);
 }
 
+static void
+log_write(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+log_write(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, 0, fmt, ap);
+	va_end(ap);
+}
+
 #define LOG_FN(fn, lvl, errnum)				\
 void							\
 fn(const char *fmt, ...)				\
@@ -138,6 +147,79 @@ LOG_FN(log_warn,  LOG_LEVEL_WARN,  saved)
 LOG_FN(log_warnx, LOG_LEVEL_WARN,  0)
 LOG_FN(log_info,  LOG_LEVEL_INFO,  0)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG, 0)
+
+uint64_t
+log_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+int
+log_limit_pass(struct log_limit *ll, uint64_t now_ns, uint64_t interval_ns,
+    uint64_t *held)
+{
+	uint64_t next = atomic_load(&ll->next_ns);
+
+	/* One thread wins the slot; the others are held back and counted. */
+	if ((next != 0 && now_ns < next) ||
+	    !atomic_compare_exchange_strong(&ll->next_ns, &next,
+	    now_ns + interval_ns)) {
+		atomic_fetch_add(&ll->held, 1);
+		return 0;
+	}
+	*held = atomic_exchange(&ll->held, 0);
+	return 1;
+}
+
+static int
+log_vlimited(struct log_limit *ll, enum log_level level, const char *fmt,
+    va_list ap)
+{
+	char msg[900];
+	uint64_t held;
+
+	if (!log_enabled(level) || !log_limit_pass(ll, log_now_ns(),
+	    LOG_LIMIT_SECONDS * 1000000000ULL, &held))
+		return 0;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (held > 0)
+		log_write(level, "%s (and %llu more like it in the last %d s "
+		    "or more, not logged)", msg, (unsigned long long)held,
+		    LOG_LIMIT_SECONDS);
+	else
+		log_write(level, "%s (at most one such line per %d s)",
+		    msg, LOG_LIMIT_SECONDS);
+	return 1;
+}
+
+int
+log_warnx_limited(struct log_limit *ll, const char *fmt, ...)
+{
+	int saved = errno, logged;
+	va_list ap;
+
+	va_start(ap, fmt);
+	logged = log_vlimited(ll, LOG_LEVEL_WARN, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return logged;
+}
+
+int
+log_info_limited(struct log_limit *ll, const char *fmt, ...)
+{
+	int saved = errno, logged;
+	va_list ap;
+
+	va_start(ap, fmt);
+	logged = log_vlimited(ll, LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return logged;
+}
 
 void
 fatalx(int ex, const char *fmt, ...)

@@ -1,9 +1,9 @@
 /*
- * main.c: parse the command line, open the listeners, serve until a signal.
- * The only place echod decides its exit code.
+ * main.c: read the configuration, open the listeners, serve until a
+ * signal.  The only place echod decides its exit code.
  */
-#include <sys/resource.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,16 +13,35 @@
 
 #include <event2/event.h>
 
+#include "echod/admit.h"
 #include "echod/config.h"
+#include "echod/config_load.h"
 #include "echod/echod.h"
-#include "echod/limits.h"
+#include "echod/fdbudget.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/metrics.h"
 #include "echod/notify.h"
-#include "echod/reload.h"
+#include "echod/server.h"
 #include "echod/worker.h"
 #include "build_config.h"
+
+/*
+ * Descriptors 0, 1 and 2 closed at exec would be handed to the first
+ * sockets and pipes we make (libevent's signal pipe among them), and then
+ * a log line written to "stderr" would land in one of those.  Put
+ * /dev/null there first, as daemons have long done.
+ */
+static void
+sanitize_stdio(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= STDERR_FILENO)
+		;
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
 
 static unsigned
 choose_workers(const struct config *cfg)
@@ -38,6 +57,31 @@ choose_workers(const struct config *cfg)
 	    (unsigned)cpus;
 }
 
+/* Open everything; 0, or a sysexits code with ERR. */
+static int
+start(struct echod *ed, const struct sd_listen *inherited, char *err,
+    size_t errlen)
+{
+	const struct config *cfg = ed->cfg;
+	uint64_t held;
+	int rc;
+
+	if ((rc = notify_open(ed, err, errlen)) != 0 ||
+	    (rc = listener_open_all(ed, inherited, err, errlen)) != 0 ||
+	    (rc = metrics_open(ed, err, errlen)) != 0)
+		return rc;
+	if (worker_start_all(ed, choose_workers(cfg), err, errlen) == -1)
+		return EX_OSERR;
+	/*
+	 * Everything echod holds for itself is open now: the clients get
+	 * the rest of the budget, less a reserve (fdbudget.h).
+	 */
+	held = fdbudget_open_now();
+	ed->fds_held = held - ed->nlisteners;
+	admit_reconfigure(ed, cfg, fdbudget_max_conns(cfg, held));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -47,12 +91,13 @@ main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	sanitize_stdio();
 	if ((cfgp = calloc(1, sizeof(*cfgp))) == NULL) {
 		fprintf(stderr, "echod: out of memory\n");
 		return EX_OSERR;
 	}
-	if ((rc = reload_read_config(argc, argv, cfgp, err,
-	    sizeof(err))) != 0 || cfgp->action != CONFIG_RUN) {
+	if ((rc = config_load(argc, argv, cfgp, err, sizeof(err))) != 0 ||
+	    cfgp->action != CONFIG_RUN) {
 		if (rc != 0)
 			fprintf(stderr, "echod: %s\n", err);
 		else if (cfgp->action == CONFIG_HELP)
@@ -70,34 +115,24 @@ main(int argc, char **argv)
 	}
 	/* A client that vanishes must cost an EPIPE, not the daemon. */
 	signal(SIGPIPE, SIG_IGN);
+	(void)fdbudget_nofile();	/* the hard limit, before we open */
 
-	if (server_init(&ed, cfgp, reload_max_conns(cfgp)) == -1)
+	if (server_init(&ed, cfgp) == -1)
 		fatalx(EX_OSERR, "cannot set up the event loop: %s (raise "
 		    "'ulimit -n' if descriptors ran out)", strerror(errno));
 	ed.argc = argc;
 	ed.argv = argv;
-	if ((rc = listener_open_all(&ed, &inherited, err, sizeof(err))) != 0) {
+	if ((rc = start(&ed, &inherited, err, sizeof(err))) != 0) {
 		log_error("%s", err);
 		server_free(&ed);
 		return rc;
 	}
-	if ((rc = metrics_open(&ed, err, sizeof(err))) != 0) {
-		log_error("%s", err);
-		server_free(&ed);
-		return rc;
-	}
-	if (worker_start_all(&ed, choose_workers(cfgp), err,
-	    sizeof(err)) == -1) {
-		log_error("%s", err);
-		server_free(&ed);
-		return EX_OSERR;
-	}
-	log_info("echod %s started (libevent %s, %s, systemd %s; %u workers, "
-	    "max-conns %llu, buffer-limit %zu, idle-timeout %u s, "
+	log_info("echod %s started (libevent %s, %s; %u workers, max-conns "
+	    "%llu, buffer-limit %zu, idle-timeout %u s, keepalive %u s, "
 	    "drain-timeout %u s)", ECHOD_VERSION, event_get_version(),
-	    event_base_get_method(ed.base), notify_impl(), ed.nworkers,
-	    (unsigned long long)ed.max_conns, cfgp->buffer_limit,
-	    cfgp->idle_timeout, cfgp->drain_timeout);
+	    event_base_get_method(ed.base), ed.nworkers,
+	    (unsigned long long)conncount_max(&ed.conns), cfgp->buffer_limit,
+	    cfgp->idle_timeout, cfgp->keepalive, cfgp->drain_timeout);
 	listener_log_all(&ed);
 	if (notify_ready(&ed) == -1)
 		fatalx(EX_OSERR, "cannot start the systemd timers: out of "

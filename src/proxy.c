@@ -5,9 +5,10 @@
  * new connection waits for that header (at most PROXY_HEADER_TIMEOUT
  * seconds, counted from accept, however slowly it trickles in), reading
  * exactly the header's bytes and never one past them.  Then the client it
- * names goes through listener_admit() as if it had connected directly,
- * and the worker gets a socket whose next byte is the client's own.
- * Doing it here keeps --max-conns-per-ip's table in one thread.
+ * names goes through the front door (admit_proxied) as if it had
+ * connected directly, and the worker gets a socket whose next byte is the
+ * client's own.  Doing it here keeps --max-conns-per-ip's table in one
+ * thread.  Only peers in --proxy-from get here (admit_echo).
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -19,23 +20,25 @@
 #include <event2/event.h>
 
 #include "echod/addr.h"
+#include "echod/admit.h"
 #include "echod/echod.h"
-#include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/proxy.h"
 #include "echod/proxy_header.h"
-
-#define WARN_EVERY	10	/* seconds between refusal warnings */
 
 struct proxy_wait {
 	LIST_ENTRY(proxy_wait)	 entry;
 	struct echod		*ed;
 	struct event		*ev;
 	int			 fd;
-	struct timeval		 deadline;
+	uint64_t		 deadline_ns;	/* monotonic */
 	size_t			 have;
 	uint8_t			 buf[PROXY_HEADER_MAX];
 };
+
+/* A balancer sending no header is worth a warning; a flood of them is not
+ * worth more than one line per LOG_LIMIT_SECONDS. */
+static struct log_limit refuse_ll, oom_ll;
 
 static void	proxy_read_cb(evutil_socket_t, short, void *);
 
@@ -46,15 +49,15 @@ proxy_wait_free(struct proxy_wait *pw, int close_fd)
 	event_free(pw->ev);
 	if (close_fd) {
 		close(pw->fd);
-		listener_uncount(pw->ed);
+		admit_give_back(pw->ed);
 	}
 	free(pw);
 }
 
 /*
  * A connection without a valid header: the balancer is not sending one
- * (a configuration mistake, worth a warning) or someone is probing.  One
- * warning per WARN_EVERY seconds; the rest at debug level, all counted.
+ * (a configuration mistake, worth a warning) or it is misbehaving.  All
+ * counted; the log gets one line per LOG_LIMIT_SECONDS.
  */
 static void
 proxy_refuse(struct proxy_wait *pw, const char *why)
@@ -63,17 +66,13 @@ proxy_refuse(struct proxy_wait *pw, const char *why)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char name[ADDR_STRLEN] = "(gone)";
-	time_t now = time(NULL);
 
 	ed->refused_proxy++;
 	if (getpeername(pw->fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
-	if (now - ed->proxy_warned >= WARN_EVERY) {
-		ed->proxy_warned = now;
-		log_warnx("refused %s: %s (--proxy-protocol is on; further "
-		    "refusals for %d s are logged at debug level)", name, why,
-		    WARN_EVERY);
-	} else
+	if (!log_warnx_limited(&refuse_ll, "refused %s: %s (--proxy-protocol "
+	    "is on: its balancer must send a PROXY v2 header first)", name,
+	    why))
 		log_debug("refused %s: %s", name, why);
 	proxy_wait_free(pw, 1);
 }
@@ -82,16 +81,19 @@ proxy_refuse(struct proxy_wait *pw, const char *why)
 static void
 proxy_rearm(struct proxy_wait *pw)
 {
-	struct timeval now, left;
+	uint64_t now = log_now_ns(), left;
+	struct timeval tv;
 
-	event_base_gettimeofday_cached(pw->ed->base, &now);
-	if (!timercmp(&now, &pw->deadline, <)) {
+	if (now >= pw->deadline_ns) {
 		proxy_refuse(pw, "no PROXY header in time");
 		return;
 	}
-	timersub(&pw->deadline, &now, &left);
-	if (event_add(pw->ev, &left) == -1) {
-		log_warnx("dropping a new connection: out of memory");
+	left = pw->deadline_ns - now;
+	tv.tv_sec = (time_t)(left / 1000000000ULL);
+	tv.tv_usec = (suseconds_t)(left % 1000000000ULL / 1000);
+	if (event_add(pw->ev, &tv) == -1) {
+		log_warnx_limited(&oom_ll, "dropping a new connection: out of "
+		    "memory");
 		proxy_wait_free(pw, 1);
 	}
 }
@@ -122,7 +124,7 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h)
 		    h->local ? " (the balancer itself)" : "");
 	}
 	proxy_wait_free(pw, 0);
-	listener_admit(ed, fd, (struct sockaddr *)&ss, len, 1);
+	admit_proxied(ed, fd, (struct sockaddr *)&ss, len);
 }
 
 static void
@@ -169,35 +171,32 @@ void
 proxy_wait_start(struct echod *ed, int fd)
 {
 	unsigned secs = PROXY_HEADER_TIMEOUT;
-	struct timeval now, tv;
+	struct timeval tv;
 	struct proxy_wait *pw;
 
-	/* Counted against --max-conns already (see accept_cb). */
-	if ((pw = calloc(1, sizeof(*pw))) == NULL) {
-		log_warnx("dropping a new connection: out of memory");
-		close(fd);
-		listener_uncount(ed);
-		return;
-	}
+	/* It holds a slot already (admit_echo). */
+	if ((pw = calloc(1, sizeof(*pw))) == NULL)
+		goto oom;
 	pw->ed = ed;
 	pw->fd = fd;
 	if (ed->cfg->idle_timeout > 0 && ed->cfg->idle_timeout < secs)
 		secs = ed->cfg->idle_timeout;
 	tv.tv_sec = (time_t)secs;
 	tv.tv_usec = 0;
-	event_base_gettimeofday_cached(ed->base, &now);
-	timeradd(&now, &tv, &pw->deadline);
+	pw->deadline_ns = log_now_ns() + secs * 1000000000ULL;
 	pw->ev = event_new(ed->base, fd, EV_READ, proxy_read_cb, pw);
 	if (pw->ev == NULL || event_add(pw->ev, &tv) == -1) {
 		if (pw->ev != NULL)
 			event_free(pw->ev);
 		free(pw);
-		log_warnx("dropping a new connection: out of memory");
-		close(fd);
-		listener_uncount(ed);
-		return;
+		goto oom;
 	}
 	LIST_INSERT_HEAD(&ed->proxy_waits, pw, entry);
+	return;
+oom:
+	log_warnx_limited(&oom_ll, "dropping a new connection: out of memory");
+	close(fd);
+	admit_give_back(ed);
 }
 
 void

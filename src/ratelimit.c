@@ -6,16 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "echod/hash.h"
 #include "echod/numparse.h"
 #include "echod/ratelimit.h"
 
 int
-ratelimit_init(struct ratelimit *rl, uint64_t rate, size_t slots)
+ratelimit_init(struct ratelimit *rl, uint64_t rate, size_t slots,
+    const struct hash_key *key)
 {
 	size_t sets = 1;
 
 	while (sets * RATELIMIT_WAYS < slots)
 		sets <<= 1;
+	rl->key = *key;
 	rl->rate = (double)rate;
 	rl->nsets = sets;
 	rl->slots = calloc(sets * RATELIMIT_WAYS, sizeof(*rl->slots));
@@ -29,55 +32,47 @@ ratelimit_free(struct ratelimit *rl)
 	rl->slots = NULL;
 }
 
-/* FNV-1a: cheap, and good enough to spread addresses over sets. */
-static size_t
-hash(const uint8_t *key, size_t len)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ key[i]) * 1099511628211ULL;
-	return (size_t)(h ^ (h >> 32));
-}
-
 static struct ratelimit_slot *
-find_or_evict(struct ratelimit *rl, const uint8_t *k)
+find_or_evict(struct ratelimit *rl, const struct addr_ip *src,
+    uint64_t now_ns)
 {
 	struct ratelimit_slot *set, *oldest;
 	size_t i;
 
-	set = &rl->slots[(hash(k, 16) & (rl->nsets - 1)) * RATELIMIT_WAYS];
+	set = &rl->slots[(hash_sip(&rl->key, src, sizeof(*src)) &
+	    (rl->nsets - 1)) * RATELIMIT_WAYS];
 	oldest = &set[0];
 	for (i = 0; i < RATELIMIT_WAYS; i++) {
-		if (set[i].used && memcmp(set[i].key, k, 16) == 0)
+		if (set[i].used && memcmp(&set[i].src, src, sizeof(*src)) == 0)
 			return &set[i];
 		if (!set[i].used ||
 		    (oldest->used && set[i].last_ns < oldest->last_ns))
 			oldest = &set[i];
 	}
-	memcpy(oldest->key, k, 16);
+	/*
+	 * A new source starts with one datagram of credit, not a full
+	 * bucket: pushing a source out of its set (by sending from others
+	 * that share it) must not refill it.
+	 */
+	oldest->src = *src;
 	oldest->used = 1;
-	oldest->tokens = rl->rate;
-	oldest->last_ns = 0;
+	oldest->tokens = RATELIMIT_FIRST_CREDIT;
+	oldest->last_ns = now_ns;
 	return oldest;
 }
 
 int
-ratelimit_allow(struct ratelimit *rl, const uint8_t *key, size_t keylen,
+ratelimit_allow(struct ratelimit *rl, const struct addr_ip *src,
     uint64_t now_ns)
 {
-	uint8_t k[16] = { 0 };
-	struct ratelimit_slot *s;
+	struct ratelimit_slot *s = find_or_evict(rl, src, now_ns);
 
-	memcpy(k, key, keylen > 16 ? 16 : keylen);
-	s = find_or_evict(rl, k);
-	if (s->last_ns != 0 && now_ns > s->last_ns) {
+	if (now_ns > s->last_ns) {
 		s->tokens += (double)(now_ns - s->last_ns) * rl->rate / 1e9;
 		if (s->tokens > rl->rate)
 			s->tokens = rl->rate;
+		s->last_ns = now_ns;
 	}
-	s->last_ns = now_ns;
 	if (s->tokens < 1.0)
 		return 0;
 	s->tokens -= 1.0;

@@ -1,154 +1,30 @@
 /*
- * reload.c: read the configuration, and apply a new one on SIGHUP.
- *
- * A reload builds a whole new, validated struct config first; if that
- * fails, or a new listener cannot be opened, nothing changes and the error
- * is logged (never an exit).  Otherwise listeners are reconciled (see
- * listener_reconcile), the config pointer is swapped atomically for the
- * workers (the old one is kept until exit: a worker may still be reading
- * it), and the limits apply to new connections from then on.  --workers
- * and --metrics need a restart.
+ * reload.c: SIGHUP.  A reload builds a whole new, validated struct config
+ * first (config_load.h); if that fails, or a new listener cannot be
+ * opened, nothing changes and the error is logged (never an exit).
+ * Otherwise listeners are reconciled (see listener_reconcile), the config
+ * pointer is swapped atomically for the workers, and the limits apply to
+ * new connections from then on.  The old config is freed once every
+ * worker has acknowledged the reload (a worker may still be reading it
+ * until then).  --workers and --metrics need a restart.
  */
-#include <sys/resource.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sysexits.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <event2/event.h>
 
+#include "echod/admit.h"
 #include "echod/config.h"
-#include "echod/config_file.h"
+#include "echod/config_load.h"
 #include "echod/echod.h"
-#include "echod/limits.h"
+#include "echod/fdbudget.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/notify.h"
 #include "echod/reload.h"
+#include "echod/udp.h"
 #include "echod/worker.h"
-
-#define CONFIG_FILE_MAX	(1 << 20)
-
-/* The whole of PATH as a string, or NULL with errno set. */
-static char *
-slurp(const char *path)
-{
-	char *buf;
-	ssize_t n;
-	size_t used = 0;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if ((buf = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
-		close(fd);
-		return NULL;
-	}
-	while ((n = read(fd, buf + used, CONFIG_FILE_MAX - used)) > 0)
-		used += (size_t)n;
-	close(fd);
-	if (n == -1 || used == CONFIG_FILE_MAX) {
-		if (used == CONFIG_FILE_MAX)
-			errno = EFBIG;
-		free(buf);
-		return NULL;
-	}
-	buf[used] = '\0';
-	return buf;
-}
-
-/* Copy ARGV into A, putting each --config file's words after it. */
-static int
-expand_argv(int argc, char **argv, struct config_args *a, char *err,
-    size_t errlen)
-{
-	int i;
-
-	for (i = 0; i < argc; i++) {
-		const char *path = NULL;
-		char *text;
-
-		if (config_args_push(a, argv[i], NULL) == -1)
-			goto oom;
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
-			if (config_args_push(a, argv[++i], NULL) == -1)
-				goto oom;
-			path = argv[i];
-		} else if (strncmp(argv[i], "--config=", 9) == 0)
-			path = argv[i] + 9;
-		if (path == NULL)
-			continue;
-		if ((text = slurp(path)) == NULL) {
-			snprintf(err, errlen, "--config '%s': cannot read it: "
-			    "%s", path, strerror(errno));
-			return EX_NOINPUT;
-		}
-		if (config_file_expand(a, path, text, err, errlen) == -1) {
-			free(text);
-			return EX_USAGE;
-		}
-		free(text);
-	}
-	return 0;
-oom:
-	snprintf(err, errlen, "out of memory reading the command line");
-	return EX_OSERR;
-}
-
-int
-reload_read_config(int argc, char **argv, struct config *cfg, char *err,
-    size_t errlen)
-{
-	struct config_args a;
-	int rc;
-
-	memset(&a, 0, sizeof(a));
-	if ((rc = expand_argv(argc, argv, &a, err, errlen)) == 0)
-		rc = config_parse_words(cfg, a.argc, a.argv, a.origin, err,
-		    errlen);
-	config_args_free(&a);
-	return rc;
-}
-
-/* Raise the soft open-file limit to the hard one; return what we have. */
-static uint64_t
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
-		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
-		rl.rlim_cur = want;
-		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
-			log_warn("cannot raise the open-file limit to %llu",
-			    (unsigned long long)want);
-		getrlimit(RLIMIT_NOFILE, &rl);
-	}
-	return rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : rl.rlim_cur;
-}
-
-uint64_t
-reload_max_conns(const struct config *cfg)
-{
-	uint64_t nofile = raise_nofile();
-	uint64_t fit = limits_max_conns_for_nofile(nofile, cfg->nlisten);
-
-	if (cfg->max_conns == 0)
-		return fit;
-	if (cfg->max_conns > fit)
-		log_warnx("--max-conns %llu is more than the open-file limit "
-		    "(%llu) allows; when descriptors run out echod pauses "
-		    "accepting (raise 'ulimit -n' or LimitNOFILE=)",
-		    (unsigned long long)cfg->max_conns,
-		    (unsigned long long)nofile);
-	return cfg->max_conns;
-}
 
 /* What a running daemon cannot change: keep the old, say so. */
 static void
@@ -168,32 +44,21 @@ keep_fixed(const struct config *old, struct config *ncfg)
 	}
 }
 
+/* Descriptors echod holds now, but for its clients. */
+static uint64_t
+fds_held(const struct echod *ed)
+{
+	return ed->fds_held + ed->nlisteners;
+}
+
 /* The limits of NCFG from now on, for new connections. */
 static void
-apply_limits(struct echod *ed, const struct config *old,
-    const struct config *ncfg)
+apply_limits(struct echod *ed, const struct config *ncfg)
 {
-	uint64_t max = reload_max_conns(ncfg);
+	uint64_t max = fdbudget_max_conns(ncfg, fds_held(ed));
 
-	ed->max_conns = max;
-	/* Lowered below what is open: stop accepting until enough close. */
-	if (atomic_load(&ed->nconns) < max)
-		listener_resume(ed, ECHOD_PAUSE_FULL);
-	else
-		listener_pause(ed, ECHOD_PAUSE_FULL);
-	if (ncfg->max_conns_per_ip > 0 && ed->perip.buckets == NULL)
-		(void)perip_init(&ed->perip, ncfg->max_conns_per_ip,
-		    max > (1 << 20) ? (1 << 20) : (size_t)max);
-	/* Records stay while connections hold them: lift, never free. */
-	if (ed->perip.buckets != NULL)
-		ed->perip.limit = ncfg->max_conns_per_ip > 0 ?
-		    ncfg->max_conns_per_ip : UINT64_MAX;
-	if (ncfg->udp_rate != old->udp_rate) {
-		ratelimit_free(&ed->udp_rate);
-		if (ncfg->udp_rate > 0)
-			(void)ratelimit_init(&ed->udp_rate, ncfg->udp_rate,
-			    65536);
-	}
+	admit_reconfigure(ed, ncfg, max);
+	udp_reconfigure(ed, ncfg);
 	log_set_level(ncfg->log_level);
 	if (ed->stats_ev != NULL)
 		event_del(ed->stats_ev);
@@ -212,7 +77,9 @@ reclaim(struct echod *ed)
 
 	for (i = 0; i < ed->nworkers; i++) {
 		uint64_t s = atomic_load(&ed->workers[i].reloads_seen);
-		if (s < seen)
+
+		/* A worker that has ended reads no config any more. */
+		if (!atomic_load(&ed->workers[i].done) && s < seen)
 			seen = s;
 	}
 	for (i = 0; i < ed->nold_cfgs; i++) {
@@ -245,7 +112,7 @@ reload(struct echod *ed)
 		return;
 	}
 	ed->old_cfgs = olds;
-	rc = reload_read_config(ed->argc, ed->argv, ncfg, err, sizeof(err));
+	rc = config_load(ed->argc, ed->argv, ncfg, err, sizeof(err));
 	if (rc == 0) {
 		keep_fixed(old, ncfg);
 		rc = listener_reconcile(ed, ncfg, err, sizeof(err));
@@ -260,11 +127,11 @@ reload(struct echod *ed)
 	ed->cfg = ncfg;			/* atomic store: workers see it whole */
 	ed->old_cfgs[ed->nold_cfgs].cfg = (struct config *)old;
 	ed->old_cfgs[ed->nold_cfgs++].gen = ++ed->reloads;
-	apply_limits(ed, old, ncfg);
-	worker_reload_all(ed);		/* each acknowledges: see reclaim() */
+	apply_limits(ed, ncfg);
+	worker_reload_all(ed, ed->reloads);	/* acknowledged: reclaim() */
 	log_info("configuration reloaded%s%s: %zu listeners, max-conns %llu",
 	    ncfg->config_path[0] ? " from " : "", ncfg->config_path,
-	    listener_count(ed), (unsigned long long)ed->max_conns);
+	    ed->nlisteners, (unsigned long long)conncount_max(&ed->conns));
 	log_debug("%zu retired configurations wait for the workers",
 	    ed->nold_cfgs);
 	notify_reloaded(ed);

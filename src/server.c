@@ -5,19 +5,22 @@
  * tell every worker to drain: its connections go on until they end or
  * --drain-timeout passes.  A worker's loop exits only when it has no
  * connection left, so no pending echo is cut off by event_base_loopexit()
- * (libevent #839).  A second signal closes what is left at once.  The main
- * loop ends when every worker's has.
+ * (libevent #839).  A second signal closes what is left at once; more
+ * signals change nothing.  The main loop ends when every worker's has.
  */
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
+#include "echod/admit.h"
 #include "echod/echod.h"
 #include "echod/listener.h"
 #include "echod/log.h"
@@ -25,6 +28,8 @@
 #include "echod/notify.h"
 #include "echod/proxy.h"
 #include "echod/reload.h"
+#include "echod/server.h"
+#include "echod/snapshot.h"
 #include "echod/stats.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
@@ -32,8 +37,10 @@
 static void
 server_stop_now(struct echod *ed, const char *why)
 {
-	uint64_t open = atomic_load(&ed->nconns);
+	uint64_t open = conncount_open(&ed->conns);
 
+	if (ed->state == ECHOD_STOPPING)
+		return;			/* said once, sent once */
 	ed->state = ECHOD_STOPPING;
 	if (open > 0)
 		log_info("closing %llu connections: %s",
@@ -58,7 +65,7 @@ server_drain(struct echod *ed, int sig)
 
 	ed->state = ECHOD_DRAINING;
 	proxy_close_all(ed);	/* not clients yet: no header, no echo */
-	open = atomic_load(&ed->nconns);
+	open = conncount_open(&ed->conns);
 	ed->drain_from = open;
 	listener_close_all(ed);
 	notify_stopping(ed);
@@ -99,8 +106,7 @@ main_wake_cb(evutil_socket_t fd, short what, void *arg)
 	while (read(fd, &n, sizeof(n)) == sizeof(n))
 		;
 	if (ed->state == ECHOD_RUNNING) {
-		if (atomic_load(&ed->nconns) < ed->max_conns)
-			listener_resume(ed, ECHOD_PAUSE_FULL);
+		admit_recheck(ed);
 		return;
 	}
 	if (worker_done_count(ed) < ed->nworkers)
@@ -110,45 +116,13 @@ main_wake_cb(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(ed->base, NULL);
 }
 
-void
-server_stats(struct echod *ed, struct stats *st)
-{
-	unsigned i;
-
-	memset(st, 0, sizeof(*st));
-	for (i = 0; i < ed->nworkers; i++) {
-		struct worker_stats *w = &ed->workers[i].stats;
-#define SUM(f)	atomic_load_explicit(&w->f, memory_order_relaxed)
-		st->accepted += SUM(accepted);
-		st->closed += SUM(closed);
-		st->timed_out += SUM(timed_out);
-		st->err_reset += SUM(err_reset);
-		st->err_oom += SUM(err_oom);
-		st->err_other += SUM(err_other);
-		st->bytes_in += SUM(bytes_in);
-		st->bytes_out += SUM(bytes_out);
-		st->backpressure_pauses += SUM(pauses);
-#undef SUM
-	}
-	st->open = atomic_load(&ed->nconns);
-	st->refused_acl = ed->refused_acl;
-	st->refused_per_ip = ed->refused_per_ip;
-	st->refused_proxy = ed->refused_proxy;
-	st->pauses_max_conns = ed->pauses_max_conns;
-	st->pauses_fds = ed->pauses_fds;
-	st->udp = ed->udp_stats;
-	st->workers = ed->nworkers;
-	st->listeners = (unsigned)ed->nlisteners;
-	st->uptime_s = (uint64_t)(time(NULL) - ed->started);
-}
-
 static void
 log_stats(struct echod *ed)
 {
 	struct stats st;
-	char line[768];
+	char line[900];
 
-	server_stats(ed, &st);
+	snapshot_take(ed, &st);
 	stats_format_line(&st, line, sizeof(line));
 	log_info("%s", line);
 }
@@ -156,9 +130,14 @@ log_stats(struct echod *ed)
 static void
 sigusr1_cb(evutil_socket_t sig, short what, void *arg)
 {
+	static struct log_limit ll;
+	uint64_t held;
+
 	(void)sig;
 	(void)what;
-	log_stats(arg);
+	/* A signal storm must not become a log storm: one line a second. */
+	if (log_limit_pass(&ll, log_now_ns(), 1000000000ULL, &held))
+		log_stats(arg);
 }
 
 static void
@@ -169,13 +148,14 @@ stats_timer_cb(evutil_socket_t fd, short what, void *arg)
 	log_stats(arg);
 }
 
+/* libevent's own warnings can be caused by peers: never a flood. */
 static void
 libevent_log_cb(int severity, const char *msg)
 {
-	if (severity >= EVENT_LOG_ERR)
-		log_error("libevent: %s", msg);
-	else if (severity == EVENT_LOG_WARN)
-		log_warnx("libevent: %s", msg);
+	static struct log_limit ll;
+
+	if (severity >= EVENT_LOG_WARN)
+		log_warnx_limited(&ll, "libevent: %s", msg);
 	else
 		log_debug("libevent: %s", msg);
 }
@@ -192,35 +172,60 @@ libevent_fatal_cb(int err)
 	    "above); if it ran out of open files, raise 'ulimit -n'", err);
 }
 
-/* Returns 0, or -1 with errno set by what failed. */
-/* Takes CFG (heap) over: server_free() frees it. */
+/* A key for the address tables nobody outside can guess. */
+static void
+server_hash_key(struct echod *ed)
+{
+	if (getrandom(&ed->hash_key, sizeof(ed->hash_key), 0) !=
+	    (ssize_t)sizeof(ed->hash_key)) {
+		struct timespec ts;
+
+		/* Old kernels only: weaker, but still not a constant. */
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ed->hash_key.k0 = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)getpid();
+		ed->hash_key.k1 = (uint64_t)time(NULL) ^ (uintptr_t)ed;
+	}
+}
+
+static struct event *
+add_signal(struct echod *ed, int sig, event_callback_fn cb)
+{
+	struct event *ev = evsignal_new(ed->base, sig, cb, ed);
+
+	if (ev != NULL && evsignal_add(ev, NULL) == -1) {
+		event_free(ev);
+		return NULL;
+	}
+	return ev;
+}
+
 int
-server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
+server_init(struct echod *ed, const struct config *cfg)
 {
 	memset(ed, 0, sizeof(*ed));
 	ed->cfg = cfg;
-	ed->max_conns = max_conns;
 	ed->wake_fd = -1;
 	LIST_INIT(&ed->proxy_waits);
-	atomic_init(&ed->nconns, 0);
 	atomic_init(&ed->accepted, 0);
+	ed->started_ns = log_now_ns();
+	ed->started_wall = (int64_t)time(NULL);
+	server_hash_key(ed);
 	event_set_log_callback(libevent_log_cb);
 	event_set_fatal_callback(libevent_fatal_cb);
-	if ((ed->base = event_base_new()) == NULL)
+	if ((ed->base = event_base_new()) == NULL || admit_init(ed) == -1)
 		return -1;
 	ed->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (ed->wake_fd == -1)
 		return -1;
 	ed->wake_ev = event_new(ed->base, ed->wake_fd, EV_READ | EV_PERSIST,
 	    main_wake_cb, ed);
-	ed->sigterm_ev = evsignal_new(ed->base, SIGTERM, signal_cb, ed);
-	ed->sigint_ev = evsignal_new(ed->base, SIGINT, signal_cb, ed);
-	ed->sigusr1_ev = evsignal_new(ed->base, SIGUSR1, sigusr1_cb, ed);
-	ed->sighup_ev = evsignal_new(ed->base, SIGHUP, reload_on_sighup, ed);
-	ed->started = time(NULL);
-	if (cfg->max_conns_per_ip > 0 && perip_init(&ed->perip,
-	    cfg->max_conns_per_ip, max_conns > (1 << 20) ? (1 << 20) :
-	    (size_t)max_conns) == -1)
+	if (ed->wake_ev == NULL || event_add(ed->wake_ev, NULL) == -1)
+		return -1;
+	if ((ed->sigterm_ev = add_signal(ed, SIGTERM, signal_cb)) == NULL ||
+	    (ed->sigint_ev = add_signal(ed, SIGINT, signal_cb)) == NULL ||
+	    (ed->sigusr1_ev = add_signal(ed, SIGUSR1, sigusr1_cb)) == NULL ||
+	    (ed->sighup_ev = add_signal(ed, SIGHUP, reload_on_sighup)) == NULL)
 		return -1;
 	/* Created always: a reload may turn --stats-interval on. */
 	ed->stats_ev = event_new(ed->base, -1, EV_PERSIST, stats_timer_cb, ed);
@@ -231,14 +236,8 @@ server_init(struct echod *ed, const struct config *cfg, uint64_t max_conns)
 		if (event_add(ed->stats_ev, &tv) == -1)
 			return -1;
 	}
-	ed->drain_ev = evtimer_new(ed->base, drain_timeout_cb, ed);
-	if (ed->wake_ev == NULL || ed->sigterm_ev == NULL ||
-	    ed->sigint_ev == NULL || ed->drain_ev == NULL ||
-	    event_add(ed->wake_ev, NULL) == -1 ||
-	    evsignal_add(ed->sigterm_ev, NULL) == -1 ||
-	    evsignal_add(ed->sigint_ev, NULL) == -1 || ed->sigusr1_ev == NULL ||
-	    evsignal_add(ed->sigusr1_ev, NULL) == -1 || ed->sighup_ev == NULL ||
-	    evsignal_add(ed->sighup_ev, NULL) == -1)
+	if ((ed->drain_ev = evtimer_new(ed->base, drain_timeout_cb, ed)) ==
+	    NULL)
 		return -1;
 	return 0;
 }
@@ -253,6 +252,14 @@ server_run(struct echod *ed)
 	return 0;
 }
 
+static void
+free_event(struct event **ev)
+{
+	if (*ev != NULL)
+		event_free(*ev);
+	*ev = NULL;
+}
+
 void
 server_free(struct echod *ed)
 {
@@ -262,24 +269,18 @@ server_free(struct echod *ed)
 	metrics_close(ed);
 	udp_free(ed);
 	worker_free_all(ed);
-	perip_free(&ed->perip);
+	if (ed->admit != NULL)
+		admit_free(ed);
 	notify_free(ed);
-	if (ed->wake_ev != NULL)
-		event_free(ed->wake_ev);
+	free_event(&ed->wake_ev);
 	if (ed->wake_fd != -1)
 		close(ed->wake_fd);
-	if (ed->sigterm_ev != NULL)
-		event_free(ed->sigterm_ev);
-	if (ed->sigint_ev != NULL)
-		event_free(ed->sigint_ev);
-	if (ed->sigusr1_ev != NULL)
-		event_free(ed->sigusr1_ev);
-	if (ed->sighup_ev != NULL)
-		event_free(ed->sighup_ev);
-	if (ed->stats_ev != NULL)
-		event_free(ed->stats_ev);
-	if (ed->drain_ev != NULL)
-		event_free(ed->drain_ev);
+	free_event(&ed->sigterm_ev);
+	free_event(&ed->sigint_ev);
+	free_event(&ed->sigusr1_ev);
+	free_event(&ed->sighup_ev);
+	free_event(&ed->stats_ev);
+	free_event(&ed->drain_ev);
 	if (ed->base != NULL)
 		event_base_free(ed->base);
 	/* Every configuration this run used (the workers are gone). */

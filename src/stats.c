@@ -12,7 +12,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	snprintf(buf, len, "stats: %llu open, %llu accepted, %llu closed "
 	    "(%llu timed out; errors: %llu reset, %llu out of memory, %llu "
 	    "other), %llu refused by ACL, %llu over "
-	    "the per-IP limit, %llu without a PROXY header; "
+	    "the per-IP limit, %llu without a PROXY header, %llu not in "
+	    "--proxy-from; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu acl, %llu rate, %llu send",
@@ -23,6 +24,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->refused_acl,
 	    (unsigned long long)s->refused_per_ip,
 	    (unsigned long long)s->refused_proxy,
+	    (unsigned long long)s->refused_untrusted,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (unsigned long long)s->backpressure_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
@@ -67,6 +69,31 @@ sample(struct out *o, const char *name, const char *labels, uint64_t v)
 	put(o, "%s%s %llu\n", name, labels, (unsigned long long)v);
 }
 
+static void
+process_families(struct out *o, const struct stats *s)
+{
+	const struct process_stats *p = &s->process;
+
+	family(o, "process_start_time_seconds", "gauge",
+	    "Start time of the process since unix epoch in seconds.");
+	put(o, "process_start_time_seconds %lld\n",
+	    (long long)s->started_unix);
+	if (!p->known)
+		return;
+	family(o, "process_cpu_seconds_total", "counter",
+	    "Total user and system CPU time spent in seconds.");
+	put(o, "process_cpu_seconds_total %.2f\n", p->cpu_seconds);
+	family(o, "process_open_fds", "gauge",
+	    "Number of open file descriptors.");
+	sample(o, "process_open_fds", "", p->open_fds);
+	family(o, "process_max_fds", "gauge",
+	    "Maximum number of open file descriptors.");
+	sample(o, "process_max_fds", "", p->max_fds);
+	family(o, "process_resident_memory_bytes", "gauge",
+	    "Resident memory size in bytes.");
+	sample(o, "process_resident_memory_bytes", "", p->resident_bytes);
+}
+
 size_t
 stats_format_prometheus(const struct stats *s, const char *version,
     char *buf, size_t len)
@@ -86,6 +113,9 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	family(&o, "echod_connections_open", "gauge",
 	    "TCP and stream connections open now.");
 	sample(&o, "echod_connections_open", "", s->open);
+	family(&o, "echod_connections_max", "gauge",
+	    "--max-conns: accepting pauses at this many open.");
+	sample(&o, "echod_connections_max", "", s->max_conns);
 	family(&o, "echod_connections_accepted_total", "counter",
 	    "Connections accepted and served.");
 	sample(&o, "echod_connections_accepted_total", "", s->accepted);
@@ -100,6 +130,8 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    s->refused_per_ip);
 	sample(&o, "echod_connections_refused_total",
 	    "{reason=\"proxy_header\"}", s->refused_proxy);
+	sample(&o, "echod_connections_refused_total",
+	    "{reason=\"proxy_untrusted\"}", s->refused_untrusted);
 	family(&o, "echod_connections_timed_out_total", "counter",
 	    "Connections closed by --idle-timeout.");
 	sample(&o, "echod_connections_timed_out_total", "", s->timed_out);
@@ -148,5 +180,6 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    s->udp.dropped_rate);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"send\"}",
 	    s->udp.dropped_send);
+	process_families(&o, s);
 	return o.used;
 }

@@ -1,8 +1,13 @@
 /*
  * udp.c: the datagram echo (see udp.h).  Reads in batches with recvmmsg()
- * and answers with one sendmmsg(), reusing the same buffers: the reply is
- * the request, byte for byte and length for length.  A reply the socket
- * will not take is dropped and counted (UDP promises nothing more).
+ * and answers with sendmmsg(), reusing the same buffers: the reply is the
+ * request, byte for byte and length for length.
+ *
+ * sendmmsg() stops at the first datagram the kernel refuses (a reply to
+ * a broadcast source is EACCES, an unroutable one ENETUNREACH) and says
+ * how many went before it: that one is dropped and counted, and the rest
+ * of the batch is sent on.  A full socket buffer (EAGAIN, ENOBUFS) drops
+ * the rest of the batch: UDP promises no more, and retrying would spin.
  */
 #define _GNU_SOURCE		/* recvmmsg, sendmmsg */
 #include <sys/socket.h>
@@ -10,157 +15,143 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 
 #include "echod/acl.h"
 #include "echod/addr.h"
+#include "echod/config.h"
 #include "echod/echod.h"
 #include "echod/log.h"
 #include "echod/ratelimit.h"
+#include "echod/stats.h"
 #include "echod/udp.h"
+#include "echod/udpguard.h"
 
+#define UDP_BATCH		CONFIG_UDP_BATCH_MAX
 #define UDP_BATCHES_PER_WAKE	8	/* then let others run */
 #define UDP_RATE_SLOTS		65536
 
-struct udp_io {
+struct udp {
 	unsigned char		 buf[UDP_BATCH][UDP_MAX];
 	struct sockaddr_storage	 from[UDP_BATCH];
 	struct iovec		 iov[UDP_BATCH];
 	struct mmsghdr		 in[UDP_BATCH], out[UDP_BATCH];
+	struct udp_stats	 stats;
+	struct ratelimit	 rate;		/* --udp-rate, if on */
+	struct log_limit	 port_ll, rate_ll, recv_ll;
 };
-
-int
-udp_port_is_reflector(unsigned port)
-{
-	/* 0 is not a real source; 7 echo, 13 daytime, 17 qotd, 19 chargen,
-	 * 37 time: answering them can start an endless ping-pong. */
-	return port == 0 || port == 7 || port == 13 || port == 17 ||
-	    port == 19 || port == 37;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* The address bytes a rate limit is kept per (IPv4-mapped folded). */
-static size_t
-source_key(const struct sockaddr *sa, const uint8_t **key)
-{
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (sa->sa_family == AF_INET) {
-		*key = (const uint8_t *)&((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr;
-		return 4;
-	}
-	*key = ((const struct sockaddr_in6 *)(const void *)sa)->
-	    sin6_addr.s6_addr;
-	if (memcmp(*key, mapped, 12) == 0) {
-		*key += 12;
-		return 4;
-	}
-	return 16;
-}
 
 /* Should this datagram be answered?  Counts why not. */
 static int
-udp_accept(struct echod *ed, const struct sockaddr *from, uint64_t now)
+udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
 {
-	struct udp_stats *st = &ed->udp_stats;
-	const uint8_t *key;
-	size_t keylen;
+	struct udp *u = ed->udp;
+	struct udp_stats *st = &u->stats;
+	struct addr_ip src;
 
-	if (udp_port_is_reflector(addr_port(from))) {
-		if (st->dropped_port++ == 0)
-			log_info("dropping datagrams from well-known ports "
-			    "(echo-loop and reflection guard); counted, "
-			    "logged once");
+	if (udpguard_port_is_reflector(addr_port(from))) {
+		st->dropped_port++;
+		log_info_limited(&u->port_ll, "dropping datagrams from "
+		    "well-known ports (echo-loop and reflection guard); "
+		    "counted in the stats");
 		return 0;
 	}
 	if (!acl_allows(&ed->cfg->acl, from)) {
 		st->dropped_acl++;
 		return 0;
 	}
-	if (ed->udp_rate.slots != NULL) {
-		keylen = source_key(from, &key);
-		if (!ratelimit_allow(&ed->udp_rate, key, keylen, now)) {
-			if (st->dropped_rate++ == 0)
-				log_info("dropping datagrams over --udp-rate; "
-				    "counted, logged once");
-			return 0;
-		}
+	if (u->rate.slots != NULL && addr_ip_of(from, &src) == 0 &&
+	    !ratelimit_allow(&u->rate, &src, now)) {
+		st->dropped_rate++;
+		log_info_limited(&u->rate_ll, "dropping datagrams over "
+		    "--udp-rate; counted in the stats");
+		return 0;
 	}
 	return 1;
+}
+
+/* Send OUT[0..N): every datagram the kernel takes; count the rest. */
+static void
+udp_send(struct udp *u, int fd, unsigned n)
+{
+	unsigned i = 0;
+	int sent, k;
+
+	while (i < n) {
+		sent = sendmmsg(fd, u->out + i, n - i, MSG_DONTWAIT);
+		if (sent > 0) {
+			for (k = 0; k < sent; k++) {
+				u->stats.out++;
+				u->stats.bytes_out += u->out[i + k].msg_len;
+			}
+			i += (unsigned)sent;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == ENOBUFS) {
+			u->stats.dropped_send += n - i;
+			return;
+		}
+		u->stats.dropped_send++;	/* this one only */
+		i++;
+	}
 }
 
 /* One batch: returns how many datagrams were read (0: nothing left). */
 static int
 udp_batch(struct echod *ed, int fd)
 {
-	struct udp_io *io = ed->udp_io;
-	struct udp_stats *st = &ed->udp_stats;
-	unsigned batch = ed->cfg->udp_batch;
+	struct udp *u = ed->udp;
+	unsigned batch = ed->cfg->udp_batch, nout = 0;
 	uint64_t now;
-	int n, i, nout = 0, sent;
+	int n, i;
 
 	for (i = 0; i < (int)batch; i++) {
-		io->iov[i].iov_base = io->buf[i];
-		io->iov[i].iov_len = UDP_MAX;
-		memset(&io->in[i].msg_hdr, 0, sizeof(io->in[i].msg_hdr));
-		io->in[i].msg_hdr.msg_name = &io->from[i];
-		io->in[i].msg_hdr.msg_namelen = sizeof(io->from[i]);
-		io->in[i].msg_hdr.msg_iov = &io->iov[i];
-		io->in[i].msg_hdr.msg_iovlen = 1;
+		u->iov[i].iov_base = u->buf[i];
+		u->iov[i].iov_len = UDP_MAX;
+		memset(&u->in[i].msg_hdr, 0, sizeof(u->in[i].msg_hdr));
+		u->in[i].msg_hdr.msg_name = &u->from[i];
+		u->in[i].msg_hdr.msg_namelen = sizeof(u->from[i]);
+		u->in[i].msg_hdr.msg_iov = &u->iov[i];
+		u->in[i].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(fd, io->in, batch, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, u->in, batch, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			log_warn("udp: recvmmsg");
+			log_info_limited(&u->recv_ll, "udp: recvmmsg: %s",
+			    strerror(errno));
 		return 0;
 	}
-	now = now_ns();
+	now = log_now_ns();
 	for (i = 0; i < n; i++) {
-		struct msghdr *h = &io->in[i].msg_hdr;
-		unsigned len = io->in[i].msg_len;
+		struct msghdr *h = &u->in[i].msg_hdr;
+		unsigned len = u->in[i].msg_len;
 
-		st->in++;
-		st->bytes_in += len;
-		if (!udp_accept(ed, h->msg_name, now))
+		u->stats.in++;
+		u->stats.bytes_in += len;
+		if (!udp_wanted(ed, h->msg_name, now))
 			continue;
 		/* Same buffer, same length: never larger than the request. */
-		io->iov[i].iov_len = len;
-		io->out[nout].msg_hdr = *h;
-		io->out[nout].msg_hdr.msg_flags = 0;
-		io->out[nout].msg_hdr.msg_control = NULL;
-		io->out[nout].msg_hdr.msg_controllen = 0;
+		u->iov[i].iov_len = len;
+		u->out[nout].msg_hdr = *h;
+		u->out[nout].msg_hdr.msg_flags = 0;
+		u->out[nout].msg_hdr.msg_control = NULL;
+		u->out[nout].msg_hdr.msg_controllen = 0;
 		nout++;
 	}
-	sent = nout > 0 ? sendmmsg(fd, io->out, (unsigned)nout,
-	    MSG_DONTWAIT) : 0;
-	if (sent < 0)
-		sent = 0;
-	for (i = 0; i < sent; i++) {
-		st->out++;
-		st->bytes_out += io->out[i].msg_len;
-	}
-	st->dropped_send += (uint64_t)(nout - sent);
+	udp_send(u, fd, nout);
 	return n;
 }
 
 static void
 udp_readable(evutil_socket_t fd, short what, void *arg)
 {
-	(void)what;
 	struct echod *ed = arg;
 	int i;
 
+	(void)what;
 	for (i = 0; i < UDP_BATCHES_PER_WAKE * UDP_BATCH /
 	    (int)ed->cfg->udp_batch; i++)
 		if (udp_batch(ed, fd) < (int)ed->cfg->udp_batch)
@@ -170,13 +161,11 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 int
 udp_serve(struct echod *ed, int fd, struct event **evp)
 {
-	if (ed->udp_io == NULL && (ed->udp_io = malloc(sizeof(struct
-	    udp_io))) == NULL)
-		return -1;
-	if (ed->cfg->udp_rate > 0 && ed->udp_rate.slots == NULL &&
-	    ratelimit_init(&ed->udp_rate, ed->cfg->udp_rate,
-	    UDP_RATE_SLOTS) == -1)
-		return -1;
+	if (ed->udp == NULL) {
+		if ((ed->udp = calloc(1, sizeof(*ed->udp))) == NULL)
+			return -1;
+		udp_reconfigure(ed, ed->cfg);
+	}
 	*evp = event_new(ed->base, fd, EV_READ | EV_PERSIST, udp_readable, ed);
 	if (*evp == NULL || event_add(*evp, NULL) == -1)
 		return -1;
@@ -184,9 +173,36 @@ udp_serve(struct echod *ed, int fd, struct event **evp)
 }
 
 void
+udp_reconfigure(struct echod *ed, const struct config *ncfg)
+{
+	struct udp *u = ed->udp;
+
+	if (u == NULL)
+		return;
+	if (u->rate.slots != NULL && u->rate.rate == (double)ncfg->udp_rate)
+		return;
+	ratelimit_free(&u->rate);
+	if (ncfg->udp_rate > 0 && ratelimit_init(&u->rate, ncfg->udp_rate,
+	    UDP_RATE_SLOTS, &ed->hash_key) == -1)
+		log_warnx("udp: out of memory for --udp-rate's table; datagrams "
+		    "are answered without a rate limit");
+}
+
+void
+udp_stats(const struct echod *ed, struct udp_stats *st)
+{
+	if (ed->udp != NULL)
+		*st = ed->udp->stats;
+	else
+		memset(st, 0, sizeof(*st));
+}
+
+void
 udp_free(struct echod *ed)
 {
-	free(ed->udp_io);
-	ed->udp_io = NULL;
-	ratelimit_free(&ed->udp_rate);
+	if (ed->udp == NULL)
+		return;
+	ratelimit_free(&ed->udp->rate);
+	free(ed->udp);
+	ed->udp = NULL;
 }

@@ -1,8 +1,12 @@
 /*
  * worker.c: the worker threads.  Each runs its own event_base with the
- * connections it was handed; the accepting thread talks to it through a
- * pipe of ints (an fd to serve, or a command), which keeps order: every fd
- * handed before "drain" is served before the drain starts.
+ * connections it was handed.  The accepting thread writes each new
+ * connection to the worker's pipe as a struct handoff (16 bytes, so every
+ * write is whole; a 64 KiB pipe holds 4,096).  Commands are bits in
+ * w->cmds, followed by a wake-up item in the pipe: the worker empties
+ * its pipe before it looks at them, so every connection handed before
+ * "drain" is served before the drain starts, and a command never waits
+ * for room in a full pipe (the full pipe wakes the worker anyway).
  *
  * Workers tell the accepting thread two things through its eventfd: a
  * connection slot freed while accepting was paused at --max-conns, and
@@ -10,7 +14,6 @@
  * echo path takes no lock.
  */
 #define _GNU_SOURCE		/* pipe2 */
-#include <sys/eventfd.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -22,17 +25,18 @@
 #include <event2/event.h>
 
 #include "echod/conn.h"
+#include "echod/conncount.h"
 #include "echod/echod.h"
 #include "echod/log.h"
 #include "echod/perip.h"
+#include "echod/stats.h"
 #include "echod/worker.h"
 
-#define CMD_DRAIN	(-1)
-#define CMD_STOP	(-2)
-#define CMD_RELOAD	(-3)
+#define WORKER_CMD_DRAIN	0x1
+#define WORKER_CMD_STOP		0x2
+#define WORKER_CMD_RELOAD	0x4
 
-/* What goes down a worker's pipe: 16 bytes, far below PIPE_BUF, so every
- * write is whole.  fd < 0 is a command. */
+/* What goes down a worker's pipe.  fd < 0: a wake-up for its cmds. */
 struct handoff {
 	int			 fd;
 	struct perip_entry	*ip;
@@ -42,10 +46,12 @@ struct handoff {
 static void
 wake_main(struct echod *ed)
 {
+	static struct log_limit ll;
 	uint64_t one = 1;
 
 	if (write(ed->wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_warn("cannot wake the accepting thread");
+		log_warnx_limited(&ll, "cannot wake the accepting thread: %s",
+		    strerror(errno));
 }
 
 static void
@@ -58,12 +64,10 @@ void
 worker_conn_gone(struct worker *w)
 {
 	struct echod *ed = w->ed;
-	uint64_t was;
 
 	w->nconns--;
-	was = atomic_fetch_sub(&ed->nconns, 1);
 	/* Accepting paused at the limit: one slot is free again. */
-	if (was == ed->max_conns)
+	if (conncount_give(&ed->conns))
 		wake_main(ed);
 	if (w->draining && w->nconns == 0)
 		worker_finish(w);
@@ -73,52 +77,73 @@ worker_conn_gone(struct worker *w)
 static void
 worker_set_idle(struct worker *w)
 {
-	unsigned secs = w->ed->cfg->idle_timeout;
+	unsigned secs = w->ed->cfg->idle_timeout, i;
 	struct timeval tv = { (time_t)secs, 0 };
+	const struct timeval *common;
 
-	/* In this worker's thread: the base is not shared. */
-	w->idle_tv = secs > 0 ? event_base_init_common_timeout(w->base, &tv) :
-	    NULL;
+	w->idle_tv = NULL;
+	if (secs == 0)
+		return;
+	for (i = 0; i < w->ncommon; i++)
+		if (w->common[i].secs == secs) {
+			w->idle_tv = w->common[i].tv;
+			return;
+		}
+	/*
+	 * One shared queue per duration is cheaper than a heap timer per
+	 * connection, but libevent allows 256 per base and never frees one:
+	 * past our share, new durations get plain timers (still correct).
+	 */
+	if (w->ncommon < WORKER_COMMON_TIMEOUTS &&
+	    (common = event_base_init_common_timeout(w->base, &tv)) != NULL) {
+		w->common[w->ncommon].secs = secs;
+		w->common[w->ncommon++].tv = common;
+		w->idle_tv = common;
+		return;
+	}
+	w->idle_plain = tv;
+	w->idle_tv = &w->idle_plain;
 }
 
 static void
-worker_command(struct worker *w, int cmd)
+worker_commands(struct worker *w)
 {
-	if (cmd == CMD_RELOAD) {
+	unsigned cmds = atomic_exchange(&w->cmds, 0);
+
+	if (cmds & WORKER_CMD_RELOAD) {
 		worker_set_idle(w);
 		/* No callback of ours holds an older config past this point. */
-		atomic_fetch_add(&w->reloads_seen, 1);
-		return;
+		atomic_store(&w->reloads_seen, atomic_load(&w->reload_gen));
 	}
-	if (cmd == CMD_STOP) {
+	if (cmds & WORKER_CMD_STOP) {
 		conn_close_all(w, "stopping now");
 		worker_finish(w);
 		return;
 	}
-	/* CMD_DRAIN */
-	w->draining = 1;
-	if (w->nconns == 0)
-		worker_finish(w);
+	if (cmds & WORKER_CMD_DRAIN) {
+		w->draining = 1;
+		if (w->nconns == 0)
+			worker_finish(w);
+	}
 }
 
 static void
 pipe_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static struct log_limit ll;
 	struct worker *w = arg;
 	struct handoff items[128];
 	ssize_t n, i;
 
 	(void)what;
 	while ((n = read(fd, items, sizeof(items))) > 0) {
-		for (i = 0; i < n / (ssize_t)sizeof(*items); i++) {
+		for (i = 0; i < n / (ssize_t)sizeof(*items); i++)
 			if (items[i].fd >= 0)
 				conn_new(w, items[i].fd, items[i].ip);
-			else
-				worker_command(w, items[i].fd);
-		}
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-		log_warnx("worker %u: its pipe failed", w->id);
+		log_warnx_limited(&ll, "worker %u: its pipe failed", w->id);
+	worker_commands(w);
 }
 
 static void *
@@ -144,7 +169,6 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 	if ((w->base = event_base_new()) == NULL ||
 	    (w->pump_buf = malloc(64 * 1024)) == NULL)
 		return -1;
-	/* One shared queue for every connection's idle timer. */
 	worker_set_idle(w);
 	if (pipe2(w->pipe, O_NONBLOCK | O_CLOEXEC) == -1)
 		return -1;
@@ -195,57 +219,69 @@ worker_send(struct worker *w, int fd, struct perip_entry *ip)
 	memset(&h, 0, sizeof(h));	/* no stack bytes in the padding */
 	h.fd = fd;
 	h.ip = ip;
-
 	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
 
 int
 worker_hand(struct echod *ed, int fd, struct perip_entry *ip)
 {
+	static struct log_limit ll;
 	struct worker *w = &ed->workers[ed->next_worker];
 
 	ed->next_worker = (ed->next_worker + 1) % ed->nworkers;
 	if (worker_send(w, fd, ip) == 0)
 		return 0;
-	/* 16k connections queued to one worker: it is stuck, not busy. */
-	log_warn("worker %u cannot take a new connection; closing it", w->id);
+	/* 4,096 connections queued to one worker: it is stuck, not busy. */
+	log_warnx_limited(&ll, "worker %u cannot take a new connection (%s); "
+	    "closing it", w->id, strerror(errno));
 	close(fd);
 	return -1;
 }
 
+/*
+ * Set CMD for W, once, and wake it.  Never blocks: if the pipe is full
+ * the worker has a wake-up pending already; a worker that has ended is
+ * left alone.
+ */
 static void
-send_all(struct echod *ed, int cmd)
+send_cmd(struct worker *w, unsigned cmd)
 {
-	unsigned i;
-
-	for (i = 0; i < ed->nworkers; i++) {
-		struct worker *w = &ed->workers[i];
-		int flags = fcntl(w->pipe[1], F_GETFL);
-
-		/* Commands must arrive: wait for room if the pipe is full. */
-		fcntl(w->pipe[1], F_SETFL, flags & ~O_NONBLOCK);
-		if (worker_send(w, cmd, NULL) == -1)
-			log_warn("cannot signal worker %u", w->id);
-		fcntl(w->pipe[1], F_SETFL, flags);
-	}
+	if (!w->started || atomic_load(&w->done))
+		return;
+	if ((w->cmds_sent & cmd) && cmd != WORKER_CMD_RELOAD)
+		return;
+	w->cmds_sent |= cmd;
+	atomic_fetch_or(&w->cmds, cmd);
+	(void)worker_send(w, -1, NULL);
 }
 
 void
 worker_drain_all(struct echod *ed)
 {
-	send_all(ed, CMD_DRAIN);
+	unsigned i;
+
+	for (i = 0; i < ed->nworkers; i++)
+		send_cmd(&ed->workers[i], WORKER_CMD_DRAIN);
 }
 
 void
 worker_stop_all(struct echod *ed)
 {
-	send_all(ed, CMD_STOP);
+	unsigned i;
+
+	for (i = 0; i < ed->nworkers; i++)
+		send_cmd(&ed->workers[i], WORKER_CMD_STOP);
 }
 
 void
-worker_reload_all(struct echod *ed)
+worker_reload_all(struct echod *ed, uint64_t gen)
 {
-	send_all(ed, CMD_RELOAD);
+	unsigned i;
+
+	for (i = 0; i < ed->nworkers; i++) {
+		atomic_store(&ed->workers[i].reload_gen, gen);
+		send_cmd(&ed->workers[i], WORKER_CMD_RELOAD);
+	}
 }
 
 unsigned
@@ -256,6 +292,27 @@ worker_done_count(const struct echod *ed)
 	for (i = 0; i < ed->nworkers; i++)
 		n += (unsigned)atomic_load(&ed->workers[i].done);
 	return n;
+}
+
+void
+worker_stats_sum(const struct echod *ed, struct stats *st)
+{
+	unsigned i;
+
+	for (i = 0; i < ed->nworkers; i++) {
+		const struct worker_stats *w = &ed->workers[i].stats;
+#define SUM(f)	atomic_load_explicit(&w->f, memory_order_relaxed)
+		st->accepted += SUM(accepted);
+		st->closed += SUM(closed);
+		st->timed_out += SUM(timed_out);
+		st->err_reset += SUM(err_reset);
+		st->err_oom += SUM(err_oom);
+		st->err_other += SUM(err_other);
+		st->bytes_in += SUM(bytes_in);
+		st->bytes_out += SUM(bytes_out);
+		st->backpressure_pauses += SUM(pauses);
+#undef SUM
+	}
 }
 
 /* Close the fds handed to W that it never took (it stopped first). */
@@ -270,7 +327,7 @@ close_unclaimed(struct worker *w)
 			if (items[i].fd >= 0) {
 				close(items[i].fd);
 				perip_release(items[i].ip);
-				atomic_fetch_sub(&w->ed->nconns, 1);
+				(void)conncount_give(&w->ed->conns);
 			}
 }
 
@@ -280,9 +337,7 @@ worker_free_all(struct echod *ed)
 	unsigned i;
 
 	/* A worker still running (start-up failed later) must stop first. */
-	for (i = 0; i < ed->nworkers; i++)
-		if (ed->workers[i].started && !atomic_load(&ed->workers[i].done))
-			(void)worker_send(&ed->workers[i], CMD_STOP, NULL);
+	worker_stop_all(ed);
 	for (i = 0; i < ed->nworkers; i++) {
 		struct worker *w = &ed->workers[i];
 

@@ -37,4 +37,11 @@ int	acl_add(struct acl *acl, int allow, const char *text, char *err,
  */
 int	acl_allows(const struct acl *acl, const struct sockaddr *sa);
 
+/*
+ * The first matching rule's verdict for SA (1 allow, 0 deny), NONE if no
+ * rule matches, -1 if SA has no IP address (a Unix socket's peer).
+ */
+int	acl_verdict(const struct acl *acl, const struct sockaddr *sa,
+	    int none);
+
 #endif

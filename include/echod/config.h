@@ -24,6 +24,9 @@
 #define CONFIG_DRAIN_MAX	3600ULL
 #define CONFIG_WORKERS_MAX	256ULL
 #define CONFIG_DRAIN_DEFAULT	10
+#define CONFIG_UDP_BATCH_MAX	32
+#define CONFIG_KEEPALIVE_DEFAULT 60
+#define CONFIG_KEEPALIVE_MAX	86400ULL
 
 enum config_action {
 	CONFIG_RUN,
@@ -38,6 +41,7 @@ struct config {
 	int			listen_is_default; /* no --listen given */
 	uint64_t		max_conns;	/* 0: derive from fd limit */
 	unsigned		idle_timeout;	/* seconds, 0: off */
+	unsigned		keepalive;	/* seconds, 0: off */
 	size_t			buffer_limit;	/* bytes held per client */
 	int			backlog;
 	unsigned		drain_timeout;	/* seconds */
@@ -50,23 +54,24 @@ struct config {
 	struct listen_spec	metrics;	/* --metrics */
 	int			metrics_on;
 	int			proxy_protocol;	/* PROXY v2 header first */
+	struct acl		proxy_from;	/* who may send one */
+	int			proxy_from_unix; /* Unix-socket peers may */
 	char			config_path[256]; /* --config, for the log */
 	enum log_level		log_level;
 };
 
 /*
- * Fill *CFG from ARGV.  Returns 0, or a sysexits.h code (EX_USAGE) with a
- * one-line message in ERR naming the bad value and the fix.
- */
-int		 config_parse(struct config *cfg, int argc, char **argv,
-		    char *err, size_t errlen);
-
-/*
- * The same, where ORIGIN[i] (may be NULL) says where argv[i] came from
- * ("FILE:LINE"); an error about a word from a file starts with it.
+ * Fill *CFG from ARGV, where ORIGIN[i] (ORIGIN may be NULL) says where
+ * argv[i] came from ("FILE:LINE").  Returns 0, or a sysexits.h code
+ * (EX_USAGE) with a one-line message in ERR naming the bad value and the
+ * fix; an error about a word from a file starts with its FILE:LINE.
  */
 int		 config_parse_words(struct config *cfg, int argc,
 		    char **argv, char **origin, char *err, size_t errlen);
+
+/* 1 if the long option NAME (no dashes) takes a value, 0 if it is a
+ * flag, -1 if there is no such option. */
+int		 config_option_takes_value(const char *name);
 
 /* The --help text. */
 const char	*config_usage(void);

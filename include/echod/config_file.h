@@ -19,11 +19,12 @@ int	config_args_push(struct config_args *a, const char *word,
 	    const char *origin);
 
 /*
- * Append the options in TEXT, read from the file NAME, as "--opt" "value"
- * words.  Returns 0, or -1 with "NAME:LINE: ..." in ERR.
+ * Append the options in TEXT (LEN bytes), read from the file NAME, as
+ * "--opt" "value" words.  Returns 0, or -1 with "NAME:LINE: ..." in ERR
+ * (a NUL byte is an error: it would silently end the file).
  */
 int	config_file_expand(struct config_args *a, const char *name,
-	    const char *text, char *err, size_t errlen);
+	    const char *text, size_t len, char *err, size_t errlen);
 
 void	config_args_free(struct config_args *a);
 

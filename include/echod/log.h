@@ -8,6 +8,9 @@
 #ifndef ECHOD_LOG_H
 #define ECHOD_LOG_H
 
+#include <stdatomic.h>
+#include <stdint.h>
+
 enum log_level {
 	LOG_LEVEL_ERROR,
 	LOG_LEVEL_WARN,
@@ -20,7 +23,6 @@ int	log_level_parse(const char *name, enum log_level *level);
 
 void	log_init(enum log_level level);
 void	log_set_level(enum log_level level);
-int	log_journald(void);
 int	log_enabled(enum log_level level);
 
 void	log_error(const char *fmt, ...)
@@ -33,6 +35,36 @@ void	log_info(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2)));
+
+/*
+ * Lines an outside party can trigger (a peer, a flood, a full table) go
+ * through a limit: at most one line per LOG_LIMIT_SECONDS per limit, and
+ * the next line that goes out says how many were held back.  A limit is a
+ * static struct log_limit per kind of line, shared by every thread.
+ */
+#define LOG_LIMIT_SECONDS	10
+
+struct log_limit {
+	_Atomic uint64_t	next_ns;	/* monotonic; 0: never used */
+	_Atomic uint64_t	held;		/* held back since the last */
+};
+
+/*
+ * Pure decision: 1 if a line may go out at NOW_NS (a monotonic clock),
+ * with *HELD set to how many were held back before it; 0 if it is held
+ * back (and counted).
+ */
+int	log_limit_pass(struct log_limit *ll, uint64_t now_ns,
+	    uint64_t interval_ns, uint64_t *held);
+
+/* log_warnx() / log_info() through LL; 1 if the line went out. */
+int	log_warnx_limited(struct log_limit *ll, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	log_info_limited(struct log_limit *ll, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* CLOCK_MONOTONIC in nanoseconds: for every deadline and rate. */
+uint64_t log_now_ns(void);
 
 /* Start-up only: log at error level, then exit with sysexits code EX. */
 void	fatalx(int ex, const char *fmt, ...)

@@ -1,9 +1,8 @@
 /*
  * notify: echod as a systemd service.  Socket activation (inherited
  * listening sockets) and sd_notify (READY, STATUS, STOPPING, WATCHDOG),
- * through libsystemd when the build has it, else our own implementation
- * of the same protocols (see sdproto.h).  Without NOTIFY_SOCKET nothing
- * is sent and nothing fails.
+ * in echod's own implementation of those protocols (sdproto.h).  Without
+ * NOTIFY_SOCKET nothing is sent and nothing fails.
  */
 #ifndef ECHOD_NOTIFY_H
 #define ECHOD_NOTIFY_H
@@ -14,9 +13,6 @@
 
 struct echod;
 
-/* "libsystemd" or "built-in": which implementation this build uses. */
-const char	*notify_impl(void);
-
 /*
  * The sockets systemd passed us, with their names; unsets LISTEN_* so
  * children do not inherit them.  Returns 0, or a sysexits code with a
@@ -24,6 +20,13 @@ const char	*notify_impl(void);
  */
 int		 notify_listen_fds(struct sd_listen *out, char *err,
 		    size_t errlen);
+
+/*
+ * Open the notify socket (kept open for the daemon's life, so notifying
+ * never needs a new descriptor) if NOTIFY_SOCKET is set.  Returns 0, or a
+ * sysexits code with ERR.
+ */
+int		 notify_open(struct echod *ed, char *err, size_t errlen);
 
 /* READY=1 and STATUS=; starts the watchdog and status timers. */
 int		 notify_ready(struct echod *ed);
@@ -35,7 +38,7 @@ void		 notify_reloaded(struct echod *ed);
 /* STOPPING=1 and STATUS= as draining starts. */
 void		 notify_stopping(struct echod *ed);
 
-/* Stop the timers. */
+/* Stop the timers; close the socket. */
 void		 notify_free(struct echod *ed);
 
 #endif

@@ -14,20 +14,25 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "echod/addr.h"
+#include "echod/hash.h"
+
 struct perip_entry {
 	struct perip_entry	*next;
-	uint8_t			 key[17];	/* family + address */
+	struct addr_ip		 key;
 	_Atomic uint64_t	 count;
 };
 
 struct perip {
+	struct hash_key		  key;		/* chains stay short */
 	struct perip_entry	**buckets;
 	size_t			  nbuckets;	/* power of two */
 	size_t			  entries;
 	uint64_t		  limit;
 };
 
-int	perip_init(struct perip *p, uint64_t limit, size_t expected);
+int	perip_init(struct perip *p, uint64_t limit, size_t expected,
+	    const struct hash_key *key);
 void	perip_free(struct perip *p);
 
 /*

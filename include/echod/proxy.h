@@ -1,7 +1,8 @@
 /*
  * proxy: --proxy-protocol in the accepting thread.  A new connection
- * waits here until its PROXY v2 header has arrived, then is admitted
- * (listener_admit) as the client the header names.
+ * from a trusted balancer waits here until its PROXY v2 header has
+ * arrived, then is admitted (admit_proxied) as the client the header
+ * names.
  */
 #ifndef ECHOD_PROXY_H
 #define ECHOD_PROXY_H

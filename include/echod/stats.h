@@ -9,12 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "echod/udp.h"
+struct udp_stats {
+	uint64_t	in, out;		/* datagrams */
+	uint64_t	bytes_in, bytes_out;
+	uint64_t	dropped_port, dropped_acl, dropped_rate;
+	uint64_t	dropped_send;		/* socket would not take it */
+};
+
+/* The process as Prometheus client libraries describe it (process_*). */
+struct process_stats {
+	uint64_t	open_fds, max_fds;
+	uint64_t	resident_bytes;
+	double		cpu_seconds;		/* user + system */
+	int		known;			/* 0: not read */
+};
 
 struct stats {
 	uint64_t	open;			/* connections now */
+	uint64_t	max_conns;
 	uint64_t	accepted, closed;
 	uint64_t	refused_acl, refused_per_ip, refused_proxy;
+	uint64_t	refused_untrusted;	/* not in --proxy-from */
 	uint64_t	timed_out;
 	uint64_t	err_reset, err_oom, err_other;	/* connection errors */
 	uint64_t	bytes_in, bytes_out;	/* TCP and stream sockets */
@@ -22,7 +37,9 @@ struct stats {
 	uint64_t	pauses_max_conns, pauses_fds;
 	struct udp_stats udp;
 	unsigned	workers, listeners;
-	uint64_t	uptime_s;
+	uint64_t	uptime_s;		/* monotonic */
+	int64_t		started_unix;		/* wall clock at start */
+	struct process_stats process;
 };
 
 /* "stats: 3 open, 10 accepted, ..." (no newline). */

@@ -2,7 +2,9 @@
  * worker: a thread with its own event_base that owns the connections
  * handed to it.  The accepting (main) thread passes each accepted fd to a
  * worker through that worker's pipe; nothing libevent owns ever crosses a
- * thread, so libevent needs no locking.
+ * thread, so libevent needs no locking.  Commands (drain, stop, reload)
+ * are flags the worker reads after emptying its pipe, so they never wait
+ * for room in it and a worker that has ended costs nothing.
  */
 #ifndef ECHOD_WORKER_H
 #define ECHOD_WORKER_H
@@ -17,6 +19,7 @@ struct echod;
 struct conn;
 struct event;
 struct event_base;
+struct stats;
 
 /*
  * Counters a worker alone writes (relaxed atomic stores: plain moves on
@@ -33,14 +36,24 @@ struct worker_stats {
 	    atomic_load_explicit(&(w)->stats.field, memory_order_relaxed) + \
 	    (uint64_t)(n), memory_order_relaxed)
 
+/* Distinct --idle-timeout values a worker keeps as libevent common
+ * timeouts (libevent allows 256 per base); beyond, plain timers. */
+#define WORKER_COMMON_TIMEOUTS	64
+
 struct worker {
 	struct echod		*ed;
 	unsigned		 id;
 	pthread_t		 thread;
 	int			 started;
 	struct event_base	*base;
-	const struct timeval	*idle_tv;	/* common timeout, or NULL */
-	int			 pipe[2];	/* fds and commands, in order */
+	const struct timeval	*idle_tv;	/* for new connections, or NULL */
+	struct timeval		 idle_plain;	/* when not a common timeout */
+	struct {
+		unsigned		 secs;
+		const struct timeval	*tv;
+	}			 common[WORKER_COMMON_TIMEOUTS];
+	unsigned		 ncommon;
+	int			 pipe[2];	/* struct handoff, in order */
 	struct event		*pipe_ev;
 	LIST_HEAD(, conn)	 conns;
 	uint64_t		 nconns;	/* this worker's */
@@ -48,7 +61,10 @@ struct worker {
 	unsigned char		*pump_buf;	/* conn.c's bulk path, 64 KiB */
 	atomic_int		 done;		/* its loop has ended */
 	struct worker_stats	 stats;
-	_Atomic uint64_t	 reloads_seen;	/* CMD_RELOADs handled */
+	atomic_uint		 cmds;		/* WORKER_CMD_* not yet seen */
+	_Atomic uint64_t	 reload_gen;	/* the newest reload */
+	_Atomic uint64_t	 reloads_seen;	/* the newest it has applied */
+	unsigned		 cmds_sent;	/* accepting thread: sent once */
 };
 
 /* Create N workers and start their threads.  0, or -1 with ERR set. */
@@ -67,8 +83,12 @@ int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip);
 void	worker_drain_all(struct echod *ed);
 void	worker_stop_all(struct echod *ed);
 
-/* Accepting thread: the configuration changed; new connections use it. */
-void	worker_reload_all(struct echod *ed);
+/* Accepting thread: the configuration changed (reload number GEN); new
+ * connections use it.  Each worker acknowledges in reloads_seen. */
+void	worker_reload_all(struct echod *ed, uint64_t gen);
+
+/* Accepting thread: add every worker's counters into ST. */
+void	worker_stats_sum(const struct echod *ed, struct stats *st);
 
 /* Number of workers whose loop has ended. */
 unsigned worker_done_count(const struct echod *ed);

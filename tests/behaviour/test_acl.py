@@ -88,7 +88,7 @@ def test_max_conns_per_ip_across_workers():
         a, b = held_from(addr, "127.0.0.2"), held_from(addr, "127.0.0.2")
         assert a and b, "the first two from 127.0.0.2 were not served"
         assert held_from(addr, "127.0.0.2") is None, "third one served"
-        d.wait_log(r"refused a client over --max-conns-per-ip 2")
+        d.wait_log(r"refused 127\.0\.0\.2:\d+: over --max-conns-per-ip 2")
         others = [held_from(addr, "127.0.0.3") for _ in range(2)]
         assert all(others), "another address was limited too"
         # The two from .2 sit on different workers; closing one gives a

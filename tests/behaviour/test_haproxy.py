@@ -124,6 +124,7 @@ def test_proxy_protocol_acl_and_per_ip_see_the_real_client():
     # header (send-proxy-v2) names the real source, and that is what
     # --deny and --max-conns-per-ip judge.
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--deny", "127.0.0.2", "--max-conns-per-ip", "2") as d:
         with HAProxy([("echod", d.addrs[0])], proxy=True) as hx:
             hx.wait_status({"echod": "UP"})   # checks send LOCAL headers

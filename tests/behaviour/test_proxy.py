@@ -44,6 +44,7 @@ def served(s, data=b"echo me\n"):
 
 def test_header_names_the_client_for_the_acl():
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--deny", "192.0.2.0/24", "--log-level", "debug") as d:
         bad = connect(d.addrs[0])
         bad.sendall(v2("192.0.2.7"))
@@ -60,6 +61,7 @@ def test_header_names_the_client_for_the_acl():
 
 def test_header_names_the_client_for_per_ip_limits():
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--max-conns-per-ip", "2") as d:
         same = []
         for i in range(3):              # one at a time: a known order
@@ -81,7 +83,8 @@ def test_header_in_pieces_then_data_echoes_only_the_data():
     # same write as its last piece: none of the header is echoed, none of
     # the data is lost.
     data = os.urandom(100000)
-    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol") as d:
+    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1") as d:
         s = connect(d.addrs[0])
         hdr = v2("198.51.100.9")
         for piece in (hdr[:5], hdr[5:14], hdr[14:20]):
@@ -97,6 +100,7 @@ def test_header_in_pieces_then_data_echoes_only_the_data():
 
 def test_local_header_is_the_balancer_itself():
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--deny", "192.0.2.0/24") as d:
         s = connect(d.addrs[0])
         s.sendall(v2(local=True))
@@ -107,6 +111,7 @@ def test_local_header_is_the_balancer_itself():
 
 def test_missing_or_wrong_headers_are_refused_with_a_reason():
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--idle-timeout", "1", "--log-level", "debug") as d:
         plain = connect(d.addrs[0])
         assert refused(plain)           # at its first byte, not later
@@ -140,6 +145,7 @@ def test_connections_waiting_for_a_header_count_against_max_conns():
     # Each holds a descriptor, so each counts: with --max-conns 2 and two
     # connections silent, a third waits in the backlog until one goes.
     with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1",
                "--max-conns", "2") as d:
         silent = [connect(d.addrs[0]) for _ in range(2)]
         d.wait_log(r"reached --max-conns 2")
@@ -167,7 +173,8 @@ def test_connections_waiting_for_a_header_count_against_max_conns():
 
 
 def test_sigterm_closes_connections_still_waiting_for_a_header():
-    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol") as d:
+    with Echod("--listen", "127.0.0.1:0", "--proxy-protocol",
+               "--proxy-from", "127.0.0.1") as d:
         waiting = connect(d.addrs[0])
         waiting.sendall(SIG[:4])
         time.sleep(0.1)
@@ -184,7 +191,7 @@ def test_config_file_flag_and_reload():
         s = connect(d.addrs[0])
         assert served(s)                # no header needed yet
         with open(f.name, "a") as f2:
-            f2.write("proxy-protocol\n")
+            f2.write("proxy-protocol\nproxy-from 127.0.0.1\n")
         d.signal(signal.SIGHUP)
         d.wait_log(r"configuration reloaded")
         assert served(s)                # an open connection is not judged

@@ -19,7 +19,8 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 meson compile -C build-fuzz >/dev/null
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-for t in listen_spec acl config_file numparse sdproto proxy_header; do
+for t in listen_spec acl config_file numparse sdproto proxy_header \
+    http_request; do
 	work=build-fuzz/corpus-$t
 	mkdir -p "$work"
 	printf '%-12s ' "$t"

@@ -26,7 +26,7 @@ run(const char *first, ...)
 	argc = unit_argv(argv, "echod", first, ap);
 	va_end(ap);
 	err[0] = '\0';
-	return config_parse(&cfg, argc, argv, err, sizeof(err));
+	return config_parse_words(&cfg, argc, argv, NULL, err, sizeof(err));
 }
 
 static void
@@ -141,8 +141,8 @@ START_TEST(test_too_many_listeners)
 		argv[argc++] = (char *)"1";
 	}
 	argv[argc] = NULL;
-	ck_assert_int_eq(config_parse(&cfg, argc, argv, err, sizeof(err)),
-	    EX_USAGE);
+	ck_assert_int_eq(config_parse_words(&cfg, argc, argv, NULL, err,
+	    sizeof(err)), EX_USAGE);
 	ck_assert_ptr_nonnull(strstr(err, "at most 32"));
 }
 END_TEST
@@ -157,10 +157,14 @@ END_TEST
 
 START_TEST(test_max_conns_follows_fd_limit)
 {
-	ck_assert_uint_eq(limits_max_conns_for_nofile(20000, 1),
-	    20000 - LIMITS_FD_RESERVE - 2);
-	ck_assert_uint_eq(limits_max_conns_for_nofile(10, 1), 1);
-	ck_assert_uint_eq(limits_max_conns_for_nofile(UINT64_MAX, 1),
+	/* What echod holds (workers, listeners) comes off the top. */
+	ck_assert_uint_eq(limits_max_conns(20000, 40),
+	    20000 - 40 - LIMITS_FD_RESERVE);
+	ck_assert_uint_eq(limits_max_conns(20000, 400),
+	    20000 - 400 - LIMITS_FD_RESERVE);
+	ck_assert_uint_eq(limits_max_conns(10, 1), 1);
+	ck_assert_uint_eq(limits_max_conns(100, UINT64_MAX), 1);
+	ck_assert_uint_eq(limits_max_conns(UINT64_MAX, 40),
 	    CONFIG_MAX_CONNS_MAX);
 }
 END_TEST

@@ -13,9 +13,32 @@ expand(const char *text)
 	config_args_free(&a);
 	config_args_push(&a, "echod", NULL);
 	err[0] = '\0';
-	return config_file_expand(&a, "/etc/echod.conf", text, err,
-	    sizeof(err));
+	return config_file_expand(&a, "/etc/echod.conf", text, strlen(text),
+	    err, sizeof(err));
 }
+
+START_TEST(test_nul_byte_is_an_error_naming_its_line)
+{
+	static const char text[] = "listen 7\ndeny 10.0.0.0/8\0\ndeny ::/0\n";
+
+	config_args_free(&a);
+	config_args_push(&a, "echod", NULL);
+	ck_assert_int_eq(config_file_expand(&a, "/etc/echod.conf", text,
+	    sizeof(text) - 1, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "/etc/echod.conf:2: a NUL byte"));
+}
+END_TEST
+
+START_TEST(test_flags_and_values_follow_the_option_table)
+{
+	ck_assert_int_eq(expand("proxy-protocol\nproxy-from 10.0.0.1\n"), 0);
+	ck_assert_int_eq(a.argc, 4);
+	ck_assert_int_eq(expand("proxy-protocol yes\n"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'proxy-protocol' takes no value"));
+	ck_assert_int_eq(expand("keepalive\n"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "'keepalive' needs a value"));
+}
+END_TEST
 
 START_TEST(test_options_comments_and_blank_lines)
 {
@@ -78,5 +101,7 @@ main(void)
 	    test_missing_value_names_file_and_line,
 	    test_proxy_protocol_is_a_flag,
 	    test_dashes_are_refused,
-	    test_empty_file_is_fine);
+	    test_empty_file_is_fine,
+	    test_nul_byte_is_an_error_naming_its_line,
+	    test_flags_and_values_follow_the_option_table);
 }

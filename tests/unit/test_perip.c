@@ -9,6 +9,7 @@
 #include "unit.h"
 
 static struct perip p;
+static const struct hash_key key = { 1, 2 };
 
 static struct sockaddr_storage
 addr(const char *ip)
@@ -38,7 +39,7 @@ START_TEST(test_limit_per_address)
 {
 	struct perip_entry *a, *b, *c;
 
-	ck_assert_int_eq(perip_init(&p, 2, 100), 0);
+	ck_assert_int_eq(perip_init(&p, 2, 100, &key), 0);
 	ck_assert_int_eq(take("192.0.2.1", &a), 0);
 	ck_assert_int_eq(take("192.0.2.1", &b), 0);
 	ck_assert_ptr_eq(a, b);
@@ -54,7 +55,7 @@ START_TEST(test_ports_do_not_matter_and_mapped_is_ipv4)
 {
 	struct perip_entry *a, *b;
 
-	ck_assert_int_eq(perip_init(&p, 1, 10), 0);
+	ck_assert_int_eq(perip_init(&p, 1, 10, &key), 0);
 	ck_assert_int_eq(take("198.51.100.7", &a), 0);
 	ck_assert_int_eq(take("::ffff:198.51.100.7", &b), -1);
 	ck_assert_int_eq(take("2001:db8::7", &b), 0);
@@ -68,7 +69,7 @@ START_TEST(test_idle_addresses_are_swept)
 	char ip[32];
 	int i;
 
-	ck_assert_int_eq(perip_init(&p, 1, 16), 0);
+	ck_assert_int_eq(perip_init(&p, 1, 16, &key), 0);
 	for (i = 0; i < 5000; i++) {	/* come and go */
 		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 250, i % 250);
 		ck_assert_int_eq(take(ip, &e), 0);
@@ -91,7 +92,7 @@ START_TEST(test_unix_clients_are_not_counted)
 	struct perip_entry *e = (void *)1;
 	int i;
 
-	ck_assert_int_eq(perip_init(&p, 1, 10), 0);
+	ck_assert_int_eq(perip_init(&p, 1, 10, &key), 0);
 	for (i = 0; i < 3; i++) {
 		ck_assert_int_eq(perip_acquire(&p, (struct sockaddr *)&sun,
 		    &e), 0);

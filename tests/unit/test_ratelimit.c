@@ -7,32 +7,84 @@
 #define SEC	1000000000ULL
 
 static struct ratelimit rl;
+static const struct hash_key key = { 0x0706050403020100ULL,
+    0x0f0e0d0c0b0a0908ULL };
 static char err[512];
 
 static int
 allow(uint32_t src, uint64_t now)
 {
-	uint8_t key[16] = { 0 };
+	struct addr_ip ip = { .family = 4 };
 
-	memcpy(key, &src, sizeof(src));
-	return ratelimit_allow(&rl, key, 4, now);
+	memcpy(ip.bytes, &src, sizeof(src));
+	return ratelimit_allow(&rl, &ip, now);
 }
 
-START_TEST(test_burst_then_refill_at_the_rate)
+START_TEST(test_new_source_gets_one_then_the_rate)
 {
 	int i, n = 0;
 
-	ck_assert_int_eq(ratelimit_init(&rl, 10, 1024), 0);
+	ck_assert_int_eq(ratelimit_init(&rl, 10, 1024, &key), 0);
 	for (i = 0; i < 100; i++)
 		n += allow(1, SEC);
-	ck_assert_int_eq(n, 10);		/* a burst of one second */
+	ck_assert_int_eq(n, 1);			/* first sight: one credit */
 	ck_assert(!allow(1, SEC + SEC / 20));	/* 0.5 token: not yet */
 	ck_assert(allow(1, SEC + SEC / 10));	/* 1 token after 100 ms */
 	ck_assert(!allow(1, SEC + SEC / 10));
 	for (i = 0, n = 0; i < 100; i++)
-		n += allow(1, 100 * SEC);	/* long idle: capped at rate */
+		n += allow(1, 100 * SEC);	/* long idle: a full burst */
 	ck_assert_int_eq(n, 10);
 	ratelimit_free(&rl);
+}
+END_TEST
+
+/*
+ * Finding: with a table of one set, four other sources push a victim out;
+ * it used to come back with a full bucket (its quota reset at will).  Now
+ * it comes back with one datagram of credit, so over any second it gets
+ * at most its rate and one more per eviction, not a burst per eviction.
+ */
+START_TEST(test_eviction_does_not_refill_a_source)
+{
+	uint64_t now = SEC;
+	int round, i, victim = 0;
+
+	ck_assert_int_eq(ratelimit_init(&rl, 10, RATELIMIT_WAYS, &key), 0);
+	ck_assert_uint_eq(rl.nsets, 1);
+	for (round = 0; round < 100; round++, now += SEC / 1000) {
+		for (i = 0; i < 20; i++)
+			victim += allow(1, now);
+		for (i = 2; i < 2 + RATELIMIT_WAYS; i++)
+			(void)allow((uint32_t)(round * 16 + i), now);
+	}
+	/* 100 ms at 10/s is 1 token, plus one credit per eviction (100). */
+	ck_assert_int_le(victim, 1 + 1 + 100);
+	ratelimit_free(&rl);
+}
+END_TEST
+
+START_TEST(test_same_key_same_table_other_key_other_sets)
+{
+	struct hash_key other = { 1, 2 };
+	uint8_t a[17] = { 4, 192, 0, 2, 1 };
+
+	ck_assert_uint_eq(hash_sip(&key, a, sizeof(a)),
+	    hash_sip(&key, a, sizeof(a)));
+	ck_assert_uint_ne(hash_sip(&key, a, sizeof(a)),
+	    hash_sip(&other, a, sizeof(a)));
+}
+END_TEST
+
+/* The reference vector of the SipHash paper (appendix A). */
+START_TEST(test_siphash_reference_vector)
+{
+	uint8_t msg[15];
+	unsigned i;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	ck_assert_uint_eq(hash_sip(&key, msg, sizeof(msg)),
+	    0xa129ca6149be45e5ULL);
 }
 END_TEST
 
@@ -40,13 +92,14 @@ START_TEST(test_sources_are_independent)
 {
 	int i;
 
-	ck_assert_int_eq(ratelimit_init(&rl, 2, 1024), 0);
-	for (i = 0; i < 2; i++)
-		ck_assert(allow(1, SEC));
+	ck_assert_int_eq(ratelimit_init(&rl, 2, 1024, &key), 0);
+	ck_assert(allow(1, SEC));
 	ck_assert(!allow(1, SEC));
-	ck_assert(allow(2, SEC));
-	ck_assert(allow(2, SEC));
+	ck_assert(allow(2, SEC));		/* 1 spent does not touch 2 */
 	ck_assert(!allow(2, SEC));
+	for (i = 0; i < 2; i++)
+		ck_assert(allow(1, 5 * SEC));	/* idle: a burst of 2 */
+	ck_assert(!allow(1, 5 * SEC));
 	ratelimit_free(&rl);
 }
 END_TEST
@@ -56,7 +109,7 @@ START_TEST(test_memory_is_fixed_under_many_sources)
 	uint32_t src;
 	size_t slots;
 
-	ck_assert_int_eq(ratelimit_init(&rl, 1, 100), 0);
+	ck_assert_int_eq(ratelimit_init(&rl, 1, 100, &key), 0);
 	slots = rl.nsets * RATELIMIT_WAYS;
 	ck_assert_uint_ge(slots, 100);
 	ck_assert_uint_lt(slots, 256);
@@ -91,7 +144,10 @@ int
 main(void)
 {
 	return UNIT_RUN("ratelimit",
-	    test_burst_then_refill_at_the_rate,
+	    test_new_source_gets_one_then_the_rate,
+	    test_eviction_does_not_refill_a_source,
+	    test_same_key_same_table_other_key_other_sets,
+	    test_siphash_reference_vector,
 	    test_sources_are_independent,
 	    test_memory_is_fixed_under_many_sources,
 	    test_parse_rates);
