@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/random.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +264,19 @@ free_event(struct event **ev)
 void
 server_free(struct echod *ed)
 {
+	sigset_t late;
+
+	/*
+	 * Freeing the signal events puts back the default actions: a
+	 * SIGTERM arriving then (a storm of them, say) would kill us with a
+	 * signal instead of exit 0.  Held pending, they die with us.
+	 */
+	sigemptyset(&late);
+	sigaddset(&late, SIGTERM);
+	sigaddset(&late, SIGINT);
+	sigaddset(&late, SIGHUP);
+	sigaddset(&late, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &late, NULL);
 	ed->state = ECHOD_STOPPING;
 	listener_close_all(ed);
 	proxy_close_all(ed);

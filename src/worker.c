@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,7 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 int
 worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 {
+	sigset_t all, old;
 	unsigned i;
 	int rc;
 
@@ -200,8 +202,13 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 			    strerror(errno));
 			return -1;
 		}
-		if ((rc = pthread_create(&w->thread, NULL, worker_main,
-		    w)) != 0) {
+		/* Signals are the accepting thread's: workers block them all
+		 * (a thread inherits its creator's mask). */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = pthread_create(&w->thread, NULL, worker_main, w);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
 			snprintf(err, errlen, "cannot start worker %u: %s", i,
 			    strerror(rc));
 			return -1;

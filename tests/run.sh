@@ -5,7 +5,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-sh tests/deps.sh python3 netcat-openbsd systemd man-db procps haproxy
+sh tests/deps.sh python3 netcat-openbsd systemd man-db procps haproxy \
+    iproute2 nftables
 
 sh tests/build.sh build -Dwerror=true
 status=0

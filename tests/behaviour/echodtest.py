@@ -263,6 +263,44 @@ def free_port():
     raise AssertionError("no free port below %d" % low)
 
 
+class NotifySocket:
+    """A datagram socket standing in for systemd's notify socket.  Like
+    systemd, it reads continuously (a thread), unless READ is false."""
+
+    def __init__(self, abstract=False, read=True):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if abstract:
+            self.name = "@echod-notify-%d-%d" % (os.getpid(), time.time_ns())
+            self.sock.bind("\0" + self.name[1:])
+        else:
+            self.dir = tempfile.mkdtemp(prefix="echod-notify-")
+            self.name = os.path.join(self.dir, "notify")
+            self.sock.bind(self.name)
+        self.messages = []     # (monotonic time, text)
+        if read:
+            threading.Thread(target=self._reader, daemon=True).start()
+
+    def _reader(self):
+        while True:
+            try:
+                m = self.sock.recv(4096).decode()
+            except OSError:
+                return
+            self.messages.append((time.monotonic(), m))
+
+    def texts(self):
+        return [m for _, m in list(self.messages)]
+
+    def wait_for(self, pattern, timeout=WAIT):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for m in self.texts():
+                if re.search(pattern, m):
+                    return m
+            time.sleep(0.02)
+        raise AssertionError("no %r in %r" % (pattern, self.texts()))
+
+
 def run(namespace):
     tests = [(n, f) for n, f in namespace.items()
              if n.startswith("test_") and callable(f)]

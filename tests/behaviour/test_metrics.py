@@ -8,6 +8,7 @@ import signal
 import socket
 import struct
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -117,6 +118,17 @@ def test_metrics_parse_and_count_a_known_load():
         }
         for k, v in want.items():
             assert m.get(k) == v, (k, m.get(k), v)
+        # The process_* series client libraries export, against /proc.
+        limits = open("/proc/%d/limits" % d.pid()).read()
+        soft = int(re.search(r"Max open files\s+(\d+)", limits).group(1))
+        assert m[("process_max_fds", "")] == soft
+        fds = len(os.listdir("/proc/%d/fd" % d.pid()))
+        assert abs(m[("process_open_fds", "")] - fds) <= 2, fds
+        rss = d.rss_kib() * 1024
+        assert 0.5 * rss < m[("process_resident_memory_bytes", "")] < 2 * rss
+        assert abs(m[("process_start_time_seconds", "")] - time.time()) < 60
+        assert m[("process_cpu_seconds_total", "")] >= 0
+        assert m[("echod_connections_max", "")] > 0
         promtool = shutil.which("promtool")
         if promtool:
             p = subprocess.run([promtool, "check", "metrics"], input=text,
@@ -174,6 +186,24 @@ def test_healthz_and_errors():
             assert e.code == 503 and e.read() == b"draining\n"
         held.close()
         assert d.wait() == 0
+
+
+def test_acl_applies_to_the_metrics_port():
+    with Echod("--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0",
+               "--deny", "127.0.0.2") as d:
+        host, port = metrics_base(d)[len("http://"):].rsplit(":", 1)
+        s = socket.socket()
+        s.bind(("127.0.0.2", 0))
+        s.settimeout(WAIT)
+        s.connect((host, int(port)))
+        s.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+        try:
+            assert s.recv(100) == b"", "a denied address was answered"
+        except ConnectionResetError:
+            pass
+        s.close()
+        assert scrape(metrics_base(d))[0] == 200
+        d.stop()
 
 
 def test_sigusr1_and_stats_interval_log_totals():

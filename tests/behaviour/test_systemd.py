@@ -9,11 +9,10 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 
-from echodtest import (ECHOD, WAIT, Echod, connect, echo_once, free_port,
-                       recv_exact, run, wait_until)
+from echodtest import (ECHOD, WAIT, Echod, NotifySocket, connect, echo_once,
+                       free_port, recv_exact, run, wait_until)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
 ANALYZE = shutil.which("systemd-analyze")
@@ -155,44 +154,6 @@ def test_sockets_for_another_pid_are_ignored_and_bad_ones_refused():
                        capture_output=True, timeout=WAIT)
     assert p.returncode == EX_CONFIG, p
     assert b"LISTEN_FDS" in p.stderr, p.stderr
-
-
-class NotifySocket:
-    """A datagram socket standing in for systemd's notify socket.  Like
-    systemd, it reads continuously (a thread), unless READ is false."""
-
-    def __init__(self, abstract=False, read=True):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        if abstract:
-            self.name = "@echod-notify-%d-%d" % (os.getpid(), time.time_ns())
-            self.sock.bind("\0" + self.name[1:])
-        else:
-            self.dir = tempfile.mkdtemp(prefix="echod-notify-")
-            self.name = os.path.join(self.dir, "notify")
-            self.sock.bind(self.name)
-        self.messages = []     # (monotonic time, text)
-        if read:
-            threading.Thread(target=self._reader, daemon=True).start()
-
-    def _reader(self):
-        while True:
-            try:
-                m = self.sock.recv(4096).decode()
-            except OSError:
-                return
-            self.messages.append((time.monotonic(), m))
-
-    def texts(self):
-        return [m for _, m in list(self.messages)]
-
-    def wait_for(self, pattern, timeout=WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for m in self.texts():
-                if re.search(pattern, m):
-                    return m
-            time.sleep(0.02)
-        raise AssertionError("no %r in %r" % (pattern, self.texts()))
 
 
 def test_ready_before_first_client_status_and_stopping():

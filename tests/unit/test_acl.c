@@ -9,8 +9,8 @@
 static struct acl acl;
 static char err[512];
 
-static int
-allows(const char *ip)
+static struct sockaddr_storage
+sa_of(const char *ip)
 {
 	struct sockaddr_storage ss;
 
@@ -22,7 +22,23 @@ allows(const char *ip)
 		    &((struct sockaddr_in6 *)&ss)->sin6_addr), 1);
 		ss.ss_family = AF_INET6;
 	}
+	return ss;
+}
+
+static int
+allows(const char *ip)
+{
+	struct sockaddr_storage ss = sa_of(ip);
+
 	return acl_allows(&acl, (struct sockaddr *)&ss);
+}
+
+static int
+verdict(const char *ip, int none)
+{
+	struct sockaddr_storage ss = sa_of(ip);
+
+	return acl_verdict(&acl, (struct sockaddr *)&ss, none);
 }
 
 static void
@@ -119,6 +135,26 @@ START_TEST(test_malformed_rules_are_named)
 }
 END_TEST
 
+/* --proxy-from is an allow-list with "no" as its default. */
+START_TEST(test_verdict_default_and_unix)
+{
+	struct sockaddr_storage un;
+
+	memset(&acl, 0, sizeof(acl));
+	add(1, "10.0.0.5");
+	add(1, "fd00::/8");
+	ck_assert_int_eq(verdict("10.0.0.5", 0), 1);
+	ck_assert_int_eq(verdict("::ffff:10.0.0.5", 0), 1);
+	ck_assert_int_eq(verdict("fd00::1", 0), 1);
+	ck_assert_int_eq(verdict("10.0.0.6", 0), 0);
+	ck_assert_int_eq(verdict("10.0.0.6", 1), 1);
+	memset(&un, 0, sizeof(un));
+	un.ss_family = AF_UNIX;
+	ck_assert_int_eq(acl_verdict(&acl, (struct sockaddr *)&un, 0), -1);
+	ck_assert_int_eq(acl_allows(&acl, (struct sockaddr *)&un), 1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -129,5 +165,6 @@ main(void)
 	    test_ipv6_prefixes_and_host_bits,
 	    test_mapped_ipv4_matches_ipv4_rules,
 	    test_odd_prefix_lengths,
-	    test_malformed_rules_are_named);
+	    test_malformed_rules_are_named,
+	    test_verdict_default_and_unix);
 }

@@ -204,10 +204,48 @@ START_TEST(test_resolve_errors_map_to_nohost)
 }
 END_TEST
 
+START_TEST(test_proxy_protocol_needs_its_balancers_named)
+{
+	assert_usage_error(run("--proxy-protocol", NULL),
+	    "--proxy-protocol needs --proxy-from");
+	ck_assert_int_eq(run("--proxy-protocol", "--proxy-from", "10.0.0.5",
+	    "--proxy-from", "fd00::/8", NULL), 0);
+	ck_assert_uint_eq(cfg.proxy_from.n, 2);
+	ck_assert_int_eq(cfg.proxy_from_unix, 0);
+	ck_assert_int_eq(run("--proxy-protocol", "--proxy-from", "unix",
+	    NULL), 0);
+	ck_assert_int_eq(cfg.proxy_from_unix, 1);
+	assert_usage_error(run("--proxy-from", "10.0.0.300", NULL),
+	    "--proxy-from '10.0.0.300'");
+}
+END_TEST
+
+START_TEST(test_keepalive_default_off_and_range)
+{
+	ck_assert_int_eq(run(NULL), 0);
+	ck_assert_uint_eq(cfg.keepalive, CONFIG_KEEPALIVE_DEFAULT);
+	ck_assert_int_eq(run("--keepalive", "0", NULL), 0);
+	ck_assert_uint_eq(cfg.keepalive, 0);
+	assert_usage_error(run("--keepalive", "86401", NULL),
+	    "--keepalive '86401'");
+}
+END_TEST
+
+START_TEST(test_option_table_says_which_take_values)
+{
+	ck_assert_int_eq(config_option_takes_value("listen"), 1);
+	ck_assert_int_eq(config_option_takes_value("proxy-protocol"), 0);
+	ck_assert_int_eq(config_option_takes_value("no-such-thing"), -1);
+}
+END_TEST
+
 int
 main(void)
 {
 	return UNIT_RUN("config",
+	    test_proxy_protocol_needs_its_balancers_named,
+	    test_keepalive_default_off_and_range,
+	    test_option_table_says_which_take_values,
 	    test_defaults,
 	    test_every_option_is_read,
 	    test_help_and_version,
