@@ -14,7 +14,14 @@ int
 acl_add(struct acl *acl, int allow, const char *text, char *err,
     size_t errlen)
 {
-	const char *opt = allow ? "--allow" : "--deny";
+	return acl_add_for(acl, allow ? "--allow" : "--deny", allow, text,
+	    err, errlen);
+}
+
+int
+acl_add_for(struct acl *acl, const char *opt, int allow, const char *text,
+    char *err, size_t errlen)
+{
 	struct acl_rule r = { .allow = allow };
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(text, '/'), *why;

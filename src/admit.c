@@ -11,6 +11,7 @@
  */
 #include <sys/socket.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,6 @@
 #include "echod/worker.h"
 
 #define ADMIT_RETRY_MSEC	100
-#define ADMIT_PERIP_MAX_BUCKETS	((size_t)1 << 20)
 
 struct watched {
 	struct evconnlistener	*evl;
@@ -50,8 +50,9 @@ struct admit {
 	unsigned		 metrics_open;
 	uint64_t		 refused_acl, refused_per_ip;
 	uint64_t		 refused_untrusted;
+	uint64_t		 dropped_oom;	/* no memory to count it */
 	uint64_t		 pauses_max_conns, pauses_fds;
-	struct log_limit	 full_ll, fds_ll, untrusted_ll;
+	struct log_limit	 full_ll, fds_ll, untrusted_ll, oom_ll;
 };
 
 static int
@@ -243,6 +244,7 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 {
 	struct admit *a = ed->admit;
 	struct perip_entry *ip = NULL;
+	int rc;
 
 	if (!acl_allows(&ed->cfg->acl, sa)) {
 		refuse(ed, fd, sa, len, &a->refused_acl,
@@ -250,9 +252,16 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 		goto refused;
 	}
 	if (a->perip.buckets != NULL &&
-	    perip_acquire(&a->perip, sa, &ip) == -1) {
+	    (rc = perip_acquire(&a->perip, sa, &ip)) != 0) {
 		char why[64];
 
+		if (rc == PERIP_NOMEM) {
+			log_warnx_limited(&a->oom_ll, "dropping a new "
+			    "connection: out of memory for its per-IP record");
+			refuse(ed, fd, sa, len, &a->dropped_oom,
+			    "out of memory");
+			goto refused;
+		}
 		snprintf(why, sizeof(why), "over --max-conns-per-ip %llu",
 		    (unsigned long long)a->perip.limit);
 		refuse(ed, fd, sa, len, &a->refused_per_ip, why);
@@ -295,12 +304,13 @@ admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 	if (!proxy_trusted(cfg, sa)) {
 		char name[ADDR_STRLEN];
 
+		a->refused_untrusted++;
+		close(fd);
 		addr_format(sa, len, name, sizeof(name));
-		refuse(ed, fd, sa, len, &a->refused_untrusted,
-		    "not in --proxy-from");
-		log_warnx_limited(&a->untrusted_ll, "refused %s: "
+		if (!log_warnx_limited(&a->untrusted_ll, "refused %s: "
 		    "--proxy-protocol is on and it is not a balancer named by "
-		    "--proxy-from; add it there if it is one", name);
+		    "--proxy-from; add it there if it is one", name))
+			log_debug("refused %s: not in --proxy-from", name);
 		return 0;
 	}
 	/* Waiting for its header it holds a descriptor: it counts. */
@@ -350,10 +360,11 @@ admit_reconfigure(struct echod *ed, const struct config *ncfg,
 	conncount_set_max(&ed->conns, max_conns);
 	/* Lowered below what is open: stop accepting until enough close. */
 	admit_recheck(ed);
+	/* perip_init() caps the table; it grows chains, never buckets. */
 	if (ncfg->max_conns_per_ip > 0 && a->perip.buckets == NULL &&
 	    perip_init(&a->perip, ncfg->max_conns_per_ip,
-	    max_conns > ADMIT_PERIP_MAX_BUCKETS ? ADMIT_PERIP_MAX_BUCKETS :
-	    (size_t)max_conns, &ed->hash_key) == -1)
+	    max_conns > SIZE_MAX ? SIZE_MAX : (size_t)max_conns,
+	    &ed->hash_key) == -1)
 		log_warnx("out of memory for --max-conns-per-ip's table; no "
 		    "per-address limit until a reload succeeds");
 	/* Records stay while connections hold them: lift, never free. */
@@ -372,6 +383,7 @@ admit_stats(const struct echod *ed, struct stats *st)
 	st->refused_acl = a->refused_acl;
 	st->refused_per_ip = a->refused_per_ip;
 	st->refused_untrusted = a->refused_untrusted;
+	st->err_oom += a->dropped_oom;
 	st->pauses_max_conns = a->pauses_max_conns;
 	st->pauses_fds = a->pauses_fds;
 }

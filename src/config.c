@@ -86,7 +86,8 @@ static const char usage_text[] =
 "  --idle-timeout SECONDS close a connection idle that long (default 0: never)\n"
 "  --keepalive SECONDS    probe a connection silent that long with TCP\n"
 "                         keepalives; a peer that answers none is closed\n"
-"                         about SECONDS later (default 60; 0: off)\n"
+"                         about SECONDS later (0 to 32767; default 60;\n"
+"                         0: off)\n"
 "  --buffer-limit BYTES   most bytes held for one client that does not read;\n"
 "                         K, M, G suffixes allowed (default 256K)\n"
 "  --backlog N            listen(2) backlog (default 1024)\n"
@@ -193,16 +194,8 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 			cfg->proxy_from_unix = 1;
 			return 0;
 		}
-		if (acl_add(&cfg->proxy_from, 1, arg, err, errlen) == -1) {
-			char said[512];
-
-			/* Name the option the operator typed. */
-			snprintf(said, sizeof(said), "--proxy-from%s",
-			    err + strlen("--allow"));
-			snprintf(err, errlen, "%s", said);
-			return -1;
-		}
-		return 0;
+		return acl_add_for(&cfg->proxy_from, "--proxy-from", 1, arg,
+		    err, errlen);
 	case OPT_KEEPALIVE:
 		if (parse_number("keepalive", arg, 0, CONFIG_KEEPALIVE_MAX, &v,
 		    err, errlen) == -1)

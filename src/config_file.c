@@ -118,9 +118,11 @@ config_file_expand(struct config_args *a, const char *name, const char *text,
 		    (takes == 1 && *value == '\0') ||
 		    (takes == 0 && *value != '\0')) {
 			snprintf(err, errlen, "%s: write 'option value', e.g. "
-			    "'listen 127.0.0.1:7777' (no dashes; '%.64s' %s)",
-			    origin, line, takes == 0 ? "takes no value" :
-			    "needs a value");
+			    "'listen 127.0.0.1:7777' (%s)", origin,
+			    line[0] == '-' ? "no dashes before the option" :
+			    strlen(line) + 3 > sizeof(opt) ? "no such option" :
+			    takes == 0 ? "this option takes no value" :
+			    "this option needs a value");
 			rc = -1;
 			break;
 		}

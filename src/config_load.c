@@ -61,16 +61,17 @@ slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 		close(fd);
 		return EX_NOINPUT;
 	}
-	if ((b = malloc(CONFIG_FILE_MAX)) == NULL) {
+	/* One byte more than allowed tells "too large" from "just fits". */
+	if ((b = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
 		close(fd);
 		snprintf(err, errlen, "--config '%s': out of memory", path);
 		return EX_OSERR;
 	}
-	while (used < CONFIG_FILE_MAX &&
-	    (n = read(fd, b + used, CONFIG_FILE_MAX - used)) > 0)
+	while (used <= CONFIG_FILE_MAX &&
+	    (n = read(fd, b + used, CONFIG_FILE_MAX + 1 - used)) > 0)
 		used += (size_t)n;
 	close(fd);
-	if (n == -1 || used == CONFIG_FILE_MAX) {
+	if (n == -1 || used > CONFIG_FILE_MAX) {
 		snprintf(err, errlen, "--config '%s': cannot read it: %s",
 		    path, n == -1 ? strerror(errno) : "larger than 1 MiB");
 		free(b);

@@ -358,7 +358,7 @@ conn_drop(struct worker *w, int fd, struct perip_entry *ip)
  * Probe a peer silent for SECS, every SECS/4, and give up after 4
  * unanswered probes: a peer that vanished (host gone, cable cut, no RST)
  * frees its slot about 2 * SECS after it went quiet.  Unix sockets have
- * no keepalive; the calls fail there and nothing is lost.
+ * no TCP options: those calls fail there, harmlessly.
  */
 static void
 conn_keepalive(int fd, unsigned secs)

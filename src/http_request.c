@@ -82,39 +82,35 @@ request_line(const char *line, size_t len, struct http_request *req,
 	return 1;
 }
 
+/* The request line: up to the first line end of BUF (LEN bytes). */
+static int
+first_line(const char *buf, size_t len, struct http_request *req,
+    int *status)
+{
+	const char *nl = memchr(buf, '\n', len);
+	size_t llen = (size_t)(nl - buf);
+
+	if (llen > 0 && buf[llen - 1] == '\r')
+		llen--;
+	return request_line(buf, llen, req, status);
+}
+
 int
 http_request_parse(const char *buf, size_t len, struct http_request *req,
     int *status)
 {
-	size_t end, llen;
-	const char *nl;
-
 	memset(req, 0, sizeof(*req));
 	if (len > HTTP_HEAD_MAX)
 		len = HTTP_HEAD_MAX;
-	end = head_end(buf, len);
-	if (end == 0) {
-		/* The request line alone may already be wrong. */
-		if ((nl = memchr(buf, '\n', len)) == NULL) {
-			if (len < HTTP_HEAD_MAX)
-				return 0;
-			*status = 431;
-			return -1;
-		}
-		llen = (size_t)(nl - buf);
-		if (llen > 0 && buf[llen - 1] == '\r')
-			llen--;
-		if (request_line(buf, llen, req, status) == -1)
-			return -1;
-		memset(req, 0, sizeof(*req));
-		if (len < HTTP_HEAD_MAX)
-			return 0;
-		*status = 431;
+	if (head_end(buf, len) > 0)
+		return first_line(buf, len, req, status);
+	/* Not complete: a request line already there may be wrong. */
+	if (memchr(buf, '\n', len) != NULL &&
+	    first_line(buf, len, req, status) == -1)
 		return -1;
-	}
-	nl = memchr(buf, '\n', end);
-	llen = (size_t)(nl - buf);
-	if (llen > 0 && buf[llen - 1] == '\r')
-		llen--;
-	return request_line(buf, llen, req, status);
+	memset(req, 0, sizeof(*req));
+	if (len < HTTP_HEAD_MAX)
+		return 0;
+	*status = 431;
+	return -1;
 }

@@ -50,8 +50,10 @@ listener_close_one(struct echod *ed, struct listener *l)
 		admit_unwatch(ed, l->evl);
 		evconnlistener_free(l->evl);
 	}
-	if (l->udp_ev != NULL)
+	if (l->udp_ev != NULL) {
+		udp_unserve(ed, l->sock.fd);
 		event_free(l->udp_ev);
+	}
 	sockets_close(&l->sock);
 }
 
@@ -85,8 +87,10 @@ listener_add(struct echod *ed, struct sock *s, char *err, size_t errlen)
 	ed->nlisteners++;
 	return 0;
 fail:
-	if (l->udp_ev != NULL)
+	if (l->udp_ev != NULL) {
+		udp_unserve(ed, s->fd);
 		event_free(l->udp_ev);
+	}
 oom:
 	sockets_close(s);
 	snprintf(err, errlen, "cannot serve %s: out of memory", s->name);

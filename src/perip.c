@@ -74,14 +74,14 @@ perip_acquire(struct perip *p, const struct sockaddr *sa,
 	}
 	if (found == NULL) {
 		if ((found = calloc(1, sizeof(*found))) == NULL)
-			return -1;
+			return PERIP_NOMEM;
 		found->key = key;
 		found->next = p->buckets[b];
 		p->buckets[b] = found;
 		p->entries++;
 	}
 	if (atomic_load(&found->count) >= p->limit)
-		return -1;
+		return PERIP_FULL;
 	atomic_fetch_add(&found->count, 1);
 	*entry = found;
 	return 0;

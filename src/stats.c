@@ -16,7 +16,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    "--proxy-from; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
-	    "%llu acl, %llu rate, %llu send",
+	    "%llu own-port, %llu bad-source, %llu acl, %llu rate, %llu send",
 	    (unsigned long long)s->open, (unsigned long long)s->accepted,
 	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
 	    (unsigned long long)s->err_reset, (unsigned long long)s->err_oom,
@@ -29,6 +29,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->backpressure_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
 	    (unsigned long long)s->udp.dropped_port,
+	    (unsigned long long)s->udp.dropped_loop,
+	    (unsigned long long)s->udp.dropped_source,
 	    (unsigned long long)s->udp.dropped_acl,
 	    (unsigned long long)s->udp.dropped_rate,
 	    (unsigned long long)s->udp.dropped_send);
@@ -174,6 +176,10 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    "UDP datagrams not answered, by reason.");
 	sample(&o, "echod_datagrams_dropped_total",
 	    "{reason=\"reflector_port\"}", s->udp.dropped_port);
+	sample(&o, "echod_datagrams_dropped_total",
+	    "{reason=\"own_port\"}", s->udp.dropped_loop);
+	sample(&o, "echod_datagrams_dropped_total",
+	    "{reason=\"bad_source\"}", s->udp.dropped_source);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"acl\"}",
 	    s->udp.dropped_acl);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"rate\"}",

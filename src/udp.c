@@ -31,6 +31,7 @@
 #define UDP_BATCH		CONFIG_UDP_BATCH_MAX
 #define UDP_BATCHES_PER_WAKE	8	/* then let others run */
 #define UDP_RATE_SLOTS		65536
+#define UDP_SOCKETS_MAX		(CONFIG_MAX_LISTEN * 16 + 64)
 
 struct udp {
 	unsigned char		 buf[UDP_BATCH][UDP_MAX];
@@ -39,7 +40,11 @@ struct udp {
 	struct mmsghdr		 in[UDP_BATCH], out[UDP_BATCH];
 	struct udp_stats	 stats;
 	struct ratelimit	 rate;		/* --udp-rate, if on */
-	struct log_limit	 port_ll, rate_ll, recv_ll;
+	/* Our UDP sockets and their ports: never answer those (udpguard.h). */
+	int			 fds[UDP_SOCKETS_MAX];
+	uint16_t		 ports[UDP_SOCKETS_MAX];
+	size_t			 nsockets;
+	struct log_limit	 guard_ll, rate_ll, recv_ll;
 };
 
 /* Should this datagram be answered?  Counts why not. */
@@ -50,12 +55,18 @@ udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
 	struct udp_stats *st = &u->stats;
 	struct addr_ip src;
 
-	if (udpguard_port_is_reflector(addr_port(from))) {
+	switch (udpguard_check(from, u->ports, u->nsockets)) {
+	case UDPGUARD_ANSWER:
+		break;
+	case UDPGUARD_PRIVILEGED_PORT:
 		st->dropped_port++;
-		log_info_limited(&u->port_ll, "dropping datagrams from "
-		    "well-known ports (echo-loop and reflection guard); "
-		    "counted in the stats");
-		return 0;
+		goto guarded;
+	case UDPGUARD_OWN_PORT:
+		st->dropped_loop++;
+		goto guarded;
+	case UDPGUARD_BAD_SOURCE:
+		st->dropped_source++;
+		goto guarded;
 	}
 	if (!acl_allows(&ed->cfg->acl, from)) {
 		st->dropped_acl++;
@@ -69,6 +80,11 @@ udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
 		return 0;
 	}
 	return 1;
+guarded:
+	log_info_limited(&u->guard_ll, "dropping datagrams from sources that "
+	    "could loop or reflect an echo (ports below 1024, echod's own "
+	    "ports, broadcast); counted in the stats");
+	return 0;
 }
 
 /* Send OUT[0..N): every datagram the kernel takes; count the rest. */
@@ -161,15 +177,40 @@ udp_readable(evutil_socket_t fd, short what, void *arg)
 int
 udp_serve(struct echod *ed, int fd, struct event **evp)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct udp *u;
+
 	if (ed->udp == NULL) {
 		if ((ed->udp = calloc(1, sizeof(*ed->udp))) == NULL)
 			return -1;
 		udp_reconfigure(ed, ed->cfg);
 	}
+	u = ed->udp;
+	if (u->nsockets == UDP_SOCKETS_MAX ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return -1;
 	*evp = event_new(ed->base, fd, EV_READ | EV_PERSIST, udp_readable, ed);
 	if (*evp == NULL || event_add(*evp, NULL) == -1)
 		return -1;
+	u->fds[u->nsockets] = fd;
+	u->ports[u->nsockets++] = (uint16_t)addr_port((struct sockaddr *)&ss);
 	return 0;
+}
+
+void
+udp_unserve(struct echod *ed, int fd)
+{
+	struct udp *u = ed->udp;
+	size_t i;
+
+	for (i = 0; u != NULL && i < u->nsockets; i++)
+		if (u->fds[i] == fd) {
+			u->nsockets--;
+			u->fds[i] = u->fds[u->nsockets];
+			u->ports[i] = u->ports[u->nsockets];
+			return;
+		}
 }
 
 void

@@ -3,10 +3,11 @@
  * connections it was handed.  The accepting thread writes each new
  * connection to the worker's pipe as a struct handoff (16 bytes, so every
  * write is whole; a 64 KiB pipe holds 4,096).  Commands are bits in
- * w->cmds, followed by a wake-up item in the pipe: the worker empties
- * its pipe before it looks at them, so every connection handed before
- * "drain" is served before the drain starts, and a command never waits
- * for room in a full pipe (the full pipe wakes the worker anyway).
+ * w->cmds, set after any connection handed before them and followed by a
+ * wake-up item in the pipe.  The worker takes the bits, empties its pipe,
+ * then acts on them (pipe_cb), so every connection handed before "drain"
+ * is served before the drain starts, and a command never waits for room
+ * in a full pipe (the full pipe wakes the worker anyway).
  *
  * Workers tell the accepting thread two things through its eventfd: a
  * connection slot freed while accepting was paused at --max-conns, and
@@ -61,15 +62,20 @@ worker_finish(struct worker *w)
 	event_base_loopexit(w->base, NULL);
 }
 
+/* Give a connection's --max-conns slot back; if the count was full,
+ * accepting is paused: wake the accepting thread to look again. */
+static void
+give_slot(struct echod *ed)
+{
+	if (conncount_give(&ed->conns))
+		wake_main(ed);
+}
+
 void
 worker_conn_gone(struct worker *w)
 {
-	struct echod *ed = w->ed;
-
 	w->nconns--;
-	/* Accepting paused at the limit: one slot is free again. */
-	if (conncount_give(&ed->conns))
-		wake_main(ed);
+	give_slot(w->ed);
 	if (w->draining && w->nconns == 0)
 		worker_finish(w);
 }
@@ -106,8 +112,9 @@ worker_set_idle(struct worker *w)
 	w->idle_tv = &w->idle_plain;
 }
 
-static void
-worker_commands(struct worker *w)
+/* Take the commands set so far; apply a reload at once. */
+static unsigned
+worker_take_commands(struct worker *w)
 {
 	unsigned cmds = atomic_exchange(&w->cmds, 0);
 
@@ -116,16 +123,7 @@ worker_commands(struct worker *w)
 		/* No callback of ours holds an older config past this point. */
 		atomic_store(&w->reloads_seen, atomic_load(&w->reload_gen));
 	}
-	if (cmds & WORKER_CMD_STOP) {
-		conn_close_all(w, "stopping now");
-		worker_finish(w);
-		return;
-	}
-	if (cmds & WORKER_CMD_DRAIN) {
-		w->draining = 1;
-		if (w->nconns == 0)
-			worker_finish(w);
-	}
+	return cmds;
 }
 
 static void
@@ -135,6 +133,13 @@ pipe_cb(evutil_socket_t fd, short what, void *arg)
 	struct worker *w = arg;
 	struct handoff items[128];
 	ssize_t n, i;
+	/*
+	 * Commands are taken before the pipe is emptied and acted on after:
+	 * every fd handed before a command was set is in the pipe by then,
+	 * so it is served before a drain or stop.  A command set later
+	 * comes with a wake-up of its own.
+	 */
+	unsigned cmds = worker_take_commands(w);
 
 	(void)what;
 	while ((n = read(fd, items, sizeof(items))) > 0) {
@@ -144,7 +149,14 @@ pipe_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		log_warnx_limited(&ll, "worker %u: its pipe failed", w->id);
-	worker_commands(w);
+	if (cmds & WORKER_CMD_STOP) {
+		conn_close_all(w, "stopping now");
+		worker_finish(w);
+	} else if (cmds & WORKER_CMD_DRAIN) {
+		w->draining = 1;
+		if (w->nconns == 0)
+			worker_finish(w);
+	}
 }
 
 static void *
@@ -193,6 +205,9 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 		return -1;
 	}
 	ed->nworkers = n;
+	/* If one fails, worker_free_all() must find the rest untouched. */
+	for (i = 0; i < n; i++)
+		ed->workers[i].pipe[0] = ed->workers[i].pipe[1] = -1;
 	for (i = 0; i < n; i++) {
 		struct worker *w = &ed->workers[i];
 
@@ -334,7 +349,7 @@ close_unclaimed(struct worker *w)
 			if (items[i].fd >= 0) {
 				close(items[i].fd);
 				perip_release(items[i].ip);
-				(void)conncount_give(&w->ed->conns);
+				give_slot(w->ed);
 			}
 }
 

@@ -31,6 +31,10 @@ struct acl {
 int	acl_add(struct acl *acl, int allow, const char *text, char *err,
 	    size_t errlen);
 
+/* The same for another option OPT ("--proxy-from"), named in ERR. */
+int	acl_add_for(struct acl *acl, const char *opt, int allow,
+	    const char *text, char *err, size_t errlen);
+
 /*
  * 1 if SA may talk to us, 0 if a rule denies it.  IPv4-mapped IPv6
  * addresses (::ffff:a.b.c.d, from dual-stack sockets) match IPv4 rules.

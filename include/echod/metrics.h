@@ -1,6 +1,7 @@
 /*
- * metrics: GET /metrics (Prometheus text format) and GET /healthz over
- * libevent's evhttp, on the main thread, off unless --metrics is given.
+ * metrics: GET and HEAD of /metrics (Prometheus text format) and /healthz
+ * over a small HTTP server of echod's own, behind the front door
+ * (admit.h), in the accepting thread; off unless --metrics is given.
  */
 #ifndef ECHOD_METRICS_H
 #define ECHOD_METRICS_H

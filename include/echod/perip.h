@@ -35,10 +35,13 @@ int	perip_init(struct perip *p, uint64_t limit, size_t expected,
 	    const struct hash_key *key);
 void	perip_free(struct perip *p);
 
+#define PERIP_FULL	(-1)	/* the address is at its limit */
+#define PERIP_NOMEM	(-2)	/* no memory for a new record */
+
 /*
  * Accepting thread: count a new connection from SA.  Returns 0 and sets
- * *ENTRY (NULL for Unix sockets, which have no address), or -1 if the
- * address is at its limit (or out of memory) and must be refused.
+ * *ENTRY (NULL for Unix sockets, which have no address), or PERIP_FULL or
+ * PERIP_NOMEM: the connection must be refused.
  */
 int	perip_acquire(struct perip *p, const struct sockaddr *sa,
 	    struct perip_entry **entry);

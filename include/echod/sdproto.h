@@ -1,8 +1,8 @@
 /*
  * sdproto: the text of systemd's socket-activation, watchdog and notify
  * protocols (sd_listen_fds(3), sd_watchdog_enabled(3), sd_notify(3)),
- * parsed without touching the environment or a socket, so both the
- * libsystemd build and our own implementation agree on what they mean.
+ * parsed without touching the environment or a socket, so that notify.c's
+ * I/O stays thin and the text can be unit-tested and fuzzed.
  */
 #ifndef ECHOD_SDPROTO_H
 #define ECHOD_SDPROTO_H

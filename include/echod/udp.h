@@ -15,8 +15,12 @@ struct udp_stats;
 
 #define UDP_MAX		65536		/* one buffer per datagram */
 
-/* Serve FD (a bound datagram socket) from ED's main loop: 0, or -1. */
+/* Serve FD (a bound datagram socket) from ED's main loop: 0, or -1.
+ * Its port joins those whose datagrams are never answered. */
 int	udp_serve(struct echod *ed, int fd, struct event **evp);
+
+/* FD is no longer served (its event is the caller's to free). */
+void	udp_unserve(struct echod *ed, int fd);
 
 /* A reload: --udp-rate may have changed. */
 void	udp_reconfigure(struct echod *ed, const struct config *ncfg);

@@ -301,6 +301,54 @@ class NotifySocket:
         raise AssertionError("no %r in %r" % (pattern, self.texts()))
 
 
+def metrics_addr(d):
+    """(host, port) of a running echod's --metrics listener."""
+    m = d.wait_log(r"metrics on http://(\S+)/metrics")
+    host, port = m.group(1).rsplit(":", 1)
+    return host, int(port)
+
+
+def scrape(d, path="/metrics"):
+    """GET PATH from D's metrics port; the body as text."""
+    import urllib.request
+    url = "http://%s:%d%s" % (metrics_addr(d) + (path,))
+    with urllib.request.urlopen(url, timeout=WAIT) as r:
+        return r.read().decode()
+
+
+def pile_of_connects(addr, n, bind=None):
+    """N non-blocking connects to ADDR ("host:port") that are never
+    waited for; returns the sockets (the caller closes them)."""
+    host, port = addr.rsplit(":", 1)
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.setblocking(False)
+        if bind:
+            s.bind((bind, 0))
+        try:
+            s.connect((host, int(port)))
+        except BlockingIOError:
+            pass
+        socks.append(s)
+    return socks
+
+
+def forged_udp(src, sport, dst, dport, payload):
+    """Send an IPv4/UDP datagram from SRC:SPORT, any address (a raw
+    socket, so root only), to DST:DPORT."""
+    import struct
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64,
+                     socket.IPPROTO_UDP, 0, socket.inet_aton(src),
+                     socket.inet_aton(dst))
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    try:
+        raw.sendto(ip + udp, (dst, 0))
+    finally:
+        raw.close()
+
+
 def run(namespace):
     tests = [(n, f) for n, f in namespace.items()
              if n.startswith("test_") and callable(f)]

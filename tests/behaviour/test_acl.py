@@ -3,7 +3,7 @@ are served; IPv4 and IPv6; first match wins; malformed CIDRs exit 64."""
 import socket
 import time
 
-from echodtest import WAIT, Echod, connect, echo_once, run, run_cmd
+from echodtest import WAIT, Echod, echo_once, run, run_cmd
 
 
 def served_from(addr, source):

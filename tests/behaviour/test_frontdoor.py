@@ -11,10 +11,10 @@ import struct
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 from echodtest import (WAIT, Echod, NotifySocket, connect, echo_once,
-                       recv_exact, run, run_cmd, wait_until)
+                       metrics_addr, pile_of_connects, recv_exact, run,
+                       run_cmd, scrape, wait_until)
 
 EX_USAGE = 64
 
@@ -24,19 +24,6 @@ def nofile(n):
     def apply():
         resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
     return apply
-
-
-def metrics_addr(d):
-    m = d.wait_log(r"metrics on http://(\S+)/metrics")
-    host, port = m.group(1).rsplit(":", 1)
-    return host, int(port)
-
-
-def scrape(d, path="/metrics"):
-    host, port = metrics_addr(d)
-    url = "http://%s:%d%s" % (host, port, path)
-    with urllib.request.urlopen(url, timeout=WAIT) as r:
-        return r.read().decode()
 
 
 def metric(text, name):
@@ -118,27 +105,9 @@ def test_metrics_slow_reader_holds_nothing_in_echod():
 def test_metrics_pile_up_pauses_instead_of_spinning():
     with Echod("--listen", "127.0.0.1:0", "--metrics", "0",
                "--max-conns", "1000", preexec_fn=nofile(64)) as d:
-        host, port = metrics_addr(d)
-        pile = []
-        for _ in range(200):
-            s = socket.socket()
-            s.setblocking(False)
-            try:
-                s.connect((host, port))
-            except BlockingIOError:
-                pass
-            pile.append(s)
+        pile = pile_of_connects("%s:%d" % metrics_addr(d), 200)
         # Echo clients fill the descriptors too (--max-conns is too high).
-        echo = []
-        ehost, eport = d.addrs[0].rsplit(":", 1)
-        for i in range(80):
-            s = socket.socket()
-            s.setblocking(False)
-            try:
-                s.connect((ehost, int(eport)))
-            except BlockingIOError:
-                pass
-            echo.append(s)
+        echo = pile_of_connects(d.addrs[0], 80)
         time.sleep(0.5)
         cpu0, t0 = d.cpu_seconds(), time.monotonic()
         lines0 = len(d.log().splitlines())
@@ -230,7 +199,8 @@ def test_default_max_conns_fits_the_descriptors_and_all_works_at_capacity():
         pings0 = ns.texts().count("WATCHDOG=1")
         time.sleep(1.0)
         pings = ns.texts().count("WATCHDOG=1") - pings0
-        assert pings >= 5, "watchdog pings at capacity: %d" % pings
+        # 10 are due at 100 ms; a stopped timer would send none.
+        assert pings >= 3, "watchdog pings at capacity: %d" % pings
         d.signal(signal.SIGHUP)
         d.wait_log(r"configuration reloaded")
         assert "echod_connections_open %d" % max_conns in scrape(d)
@@ -250,18 +220,10 @@ def test_default_max_conns_fits_the_descriptors_and_all_works_at_capacity():
 def test_accept_failures_under_churn_log_a_few_lines_not_a_stream():
     with Echod("--listen", "127.0.0.1:0", "--max-conns", "1000",
                preexec_fn=nofile(40)) as d:
-        host, port = d.addrs[0].rsplit(":", 1)
         stop = time.monotonic() + 4
         held = []
         while time.monotonic() < stop:
-            for _ in range(10):
-                s = socket.socket()
-                s.setblocking(False)
-                try:
-                    s.connect((host, int(port)))
-                except BlockingIOError:
-                    pass
-                held.append(s)
+            held += pile_of_connects(d.addrs[0], 10)
             time.sleep(0.03)
             while len(held) > 40:            # and some go away
                 held.pop(0).close()
@@ -278,41 +240,40 @@ def test_accept_failures_under_churn_log_a_few_lines_not_a_stream():
 
 # 6. sendmmsg stops at the first datagram it cannot send; echod dropped
 #    the rest of the batch (0 of 31 answered).
-def forged_udp(src, sport, dst, dport, payload):
-    """An IPv4/UDP datagram from SRC (any address, broadcast included)."""
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64,
-                     socket.IPPROTO_UDP, 0, socket.inet_aton(src),
-                     socket.inet_aton(dst))
-    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    try:
-        raw.sendto(ip + udp, (dst, 0))
-    finally:
-        raw.close()
-
-
 def test_one_unanswerable_datagram_costs_only_itself():
+    # The kernel refuses replies to 127.0.0.99 (as it refuses one to a
+    # broadcast address, or an unreachable one): sendmmsg stops there.
+    table = "echodtest%d" % os.getpid()
+    rules = ("add table inet %s\n"
+             "add chain inet %s out { type filter hook output priority 0; }\n"
+             "add rule inet %s out ip daddr 127.0.0.99 meta l4proto udp drop\n"
+             % (table, table, table))
     with Echod("--listen", "udp:127.0.0.1:0", "--metrics", "0") as d:
         port = int([a for a in d.addrs if a.startswith("udp:")][0]
                    .rsplit(":", 1)[1])
         c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         c.bind(("127.0.0.1", 0))
         c.settimeout(2)
-        d.signal(signal.SIGSTOP)             # so all land in one batch
+        refused = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        refused.bind(("127.0.0.99", 0))
+        subprocess.run(["nft", "-f", "-"], input=rules, text=True,
+                       check=True)
         try:
-            # The reply to a broadcast source is refused (EACCES).
-            forged_udp("255.255.255.255", 40000, "127.0.0.1", port,
-                       b"first")
-            for i in range(31):
-                c.sendto(b"%02d" % i, ("127.0.0.1", port))
+            d.signal(signal.SIGSTOP)         # so all land in one batch
+            try:
+                refused.sendto(b"first", ("127.0.0.1", port))
+                for i in range(31):
+                    c.sendto(b"%02d" % i, ("127.0.0.1", port))
+            finally:
+                d.signal(signal.SIGCONT)
+            got = set()
+            try:
+                while len(got) < 31:
+                    got.add(c.recvfrom(100)[0])
+            except socket.timeout:
+                pass
         finally:
-            d.signal(signal.SIGCONT)
-        got = set()
-        try:
-            while len(got) < 31:
-                got.add(c.recvfrom(100)[0])
-        except socket.timeout:
-            pass
+            subprocess.run(["nft", "delete", "table", "inet", table])
         print("# 1 unanswerable + 31 good in one batch: %d answered"
               % len(got))
         assert len(got) == 31, sorted(got)
@@ -324,6 +285,9 @@ def test_one_unanswerable_datagram_costs_only_itself():
 
 # 7. --udp-rate: 4 addresses colliding with a victim in the old unkeyed
 #    4-way table reset its bucket at will (10/s: 1801 of 1801 answered).
+#    This replays that attack: addresses that collide under the old FNV
+#    hash.  Under the keyed hash they no longer do, which is the fix; that
+#    an eviction never refills a bucket is test_ratelimit.c's to prove.
 def fnv_set(ip, nsets=16384):
     """The set the old table (FNV-1a over 16 bytes) put IPv4 IP in."""
     h = 1469598103934665603
@@ -464,7 +428,6 @@ def test_idle_timeout_holds_after_many_reloads():
         wait_until(lambda: d.log().count("configuration reloaded") > 300,
                    what="the last reload")
         addr = re.findall(r"listening on (\S+)", d.log())[0]
-        s = connect(addr)
         echo_once(addr)         # the worker has taken the reload in
         s = connect(addr)
         s.settimeout(WAIT)

@@ -1,6 +1,8 @@
 """UDP echo (RFC 862): every datagram back to its sender unchanged, any
 size up to 65507 bytes, IPv4 and IPv6; never answered when it comes from a
-well-known echo/chargen-family port; per-source rate limit; ACLs."""
+privileged port (the echo/chargen family and every other service that
+answers; test_udp_loops.py has the rest of the guard); per-source rate
+limit; ACLs."""
 import os
 import shutil
 import socket
@@ -67,14 +69,15 @@ def test_datagrams_from_reflector_ports_are_dropped():
         return
     with Echod("--listen", "udp:127.0.0.1:0") as d:
         addr = udp_addr(d)
-        for port in (7, 13, 17, 19, 37):
+        for port in (7, 13, 17, 19, 37, 53, 123, 1023):
             s, sa = udp_socket(addr, sport=port)
             assert answered(s, sa, b"loop?") is None, port
             s.close()
         s, sa = udp_socket(addr, sport=1234)
         assert answered(s, sa, b"fine", WAIT) == b"fine"
         s.close()
-        d.wait_log(r"dropping datagrams from well-known ports")
+        d.wait_log(r"dropping datagrams from sources that could loop or "
+                   r"reflect an echo")
         d.stop()
 
 

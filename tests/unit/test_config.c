@@ -226,8 +226,9 @@ START_TEST(test_keepalive_default_off_and_range)
 	ck_assert_uint_eq(cfg.keepalive, CONFIG_KEEPALIVE_DEFAULT);
 	ck_assert_int_eq(run("--keepalive", "0", NULL), 0);
 	ck_assert_uint_eq(cfg.keepalive, 0);
-	assert_usage_error(run("--keepalive", "86401", NULL),
-	    "--keepalive '86401'");
+	ck_assert_int_eq(run("--keepalive", "32767", NULL), 0);
+	assert_usage_error(run("--keepalive", "32768", NULL),
+	    "--keepalive '32768'");
 }
 END_TEST
 

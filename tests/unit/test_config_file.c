@@ -34,9 +34,12 @@ START_TEST(test_flags_and_values_follow_the_option_table)
 	ck_assert_int_eq(expand("proxy-protocol\nproxy-from 10.0.0.1\n"), 0);
 	ck_assert_int_eq(a.argc, 4);
 	ck_assert_int_eq(expand("proxy-protocol yes\n"), -1);
-	ck_assert_ptr_nonnull(strstr(err, "'proxy-protocol' takes no value"));
+	ck_assert_ptr_nonnull(strstr(err, "1: write 'option value'"));
+	ck_assert_ptr_nonnull(strstr(err, "this option takes no value"));
 	ck_assert_int_eq(expand("keepalive\n"), -1);
-	ck_assert_ptr_nonnull(strstr(err, "'keepalive' needs a value"));
+	ck_assert_ptr_nonnull(strstr(err, "this option needs a value"));
+	ck_assert_int_eq(expand("-listen 127.0.0.1:7\n"), -1);
+	ck_assert_ptr_nonnull(strstr(err, "no dashes before the option"));
 }
 END_TEST
 

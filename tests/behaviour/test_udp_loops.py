@@ -1,0 +1,161 @@
+"""UDP echo loops ("Loop DoS", CVE-2024-2169 names echo): one forged
+datagram must never start an endless exchange.  Proved in the cases that
+matter, each with a real client still served: a datagram forged from
+echod's own address and port, one between two of its listeners, and one
+between two echod instances on the same port in two network namespaces
+(two hosts: the README's echod@7000 on two machines)."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+
+from echodtest import ECHOD, WAIT, Echod, forged_udp, run, wait_until
+
+
+def udp_stats(d):
+    """The UDP part of the latest stats line (SIGUSR1)."""
+    n = d.log().count("stats: ")
+    time.sleep(1.1)                 # SIGUSR1 logs at most once a second
+    d.signal(signal.SIGUSR1)
+    wait_until(lambda: d.log().count("stats: ") > n, what="stats line")
+    line = d.log().split("stats: ")[-1]
+    m = re.search(r"udp (\d+) datagrams in, (\d+) out, dropped (\d+) "
+                  r"reflector-port, (\d+) own-port, (\d+) bad-source", line)
+    assert m, line
+    return dict(zip(("in", "out", "privileged", "own", "bad"),
+                    map(int, m.groups())))
+
+
+def udp_port(addr):
+    return int(addr.rsplit(":", 1)[1])
+
+
+def answered(host, port, data=b"real client\n", bind=None):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if bind:
+        s.bind((bind, 0))
+    s.settimeout(2)
+    s.sendto(data, (host, port))
+    try:
+        return s.recvfrom(100)[0] == data
+    except socket.timeout:
+        return False
+    finally:
+        s.close()
+
+
+def test_datagram_forged_from_echods_own_address_is_not_answered():
+    with Echod("--listen", "udp:127.0.0.1:0") as d:
+        port = udp_port(d.addrs[0])
+        forged_udp("127.0.0.1", port, "127.0.0.1", port, b"loop me\n")
+        time.sleep(0.5)
+        st = udp_stats(d)
+        print("# self-addressed datagram: %s" % st)
+        assert st["in"] == 1 and st["out"] == 0 and st["own"] == 1, st
+        assert answered("127.0.0.1", port)
+        d.stop()
+
+
+def test_datagram_between_two_listeners_is_not_answered():
+    with Echod("--listen", "udp:127.0.0.1:0",
+               "--listen", "udp:127.0.0.2:0") as d:
+        p1, p2 = udp_port(d.addrs[0]), udp_port(d.addrs[1])
+        forged_udp("127.0.0.2", p2, "127.0.0.1", p1, b"loop me\n")
+        time.sleep(0.5)
+        st = udp_stats(d)
+        print("# %d -> %d forged: %s" % (p2, p1, st))
+        assert st["in"] == 1 and st["out"] == 0 and st["own"] == 1, st
+        assert answered("127.0.0.1", p1) and answered("127.0.0.2", p2)
+        d.stop()
+
+
+def test_broadcast_and_privileged_sources_are_not_answered():
+    with Echod("--listen", "udp:127.0.0.1:0") as d:
+        port = udp_port(d.addrs[0])
+        forged_udp("255.255.255.255", 40000, "127.0.0.1", port, b"b\n")
+        forged_udp("127.0.0.1", 19, "127.0.0.1", port, b"chargen\n")
+        forged_udp("127.0.0.1", 123, "127.0.0.1", port, b"ntp\n")
+        time.sleep(0.5)
+        st = udp_stats(d)
+        assert st["in"] == 3 and st["out"] == 0, st
+        assert st["bad"] == 1 and st["privileged"] == 2, st
+        d.stop()
+
+
+class Netns:
+    """Two network namespaces, a and b, joined by a veth pair:
+    10.77.0.1/24 in a, 10.77.0.2/24 in b."""
+
+    def __init__(self):
+        tag = "%d" % os.getpid()
+        self.a, self.b = "echod-a-" + tag, "echod-b-" + tag
+        self.ip("netns", "add", self.a)
+        self.ip("netns", "add", self.b)
+        self.ip("link", "add", "ea" + tag, "netns", self.a, "type", "veth",
+                "peer", "name", "eb" + tag, "netns", self.b)
+        for ns, dev, addr in ((self.a, "ea" + tag, "10.77.0.1/24"),
+                              (self.b, "eb" + tag, "10.77.0.2/24")):
+            self.ip("-n", ns, "addr", "add", addr, "dev", dev)
+            self.ip("-n", ns, "link", "set", dev, "up")
+            self.ip("-n", ns, "link", "set", "lo", "up")
+
+    @staticmethod
+    def ip(*args):
+        subprocess.run(["ip"] + list(args), check=True)
+
+    def run_in(self, ns, code):
+        """Python CODE inside namespace NS (echodtest importable)."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        return subprocess.run(
+            ["ip", "netns", "exec", ns, "python3", "-c",
+             "import sys; sys.path.insert(0, %r)\n%s" % (here, code)],
+            capture_output=True, text=True, timeout=WAIT)
+
+    def close(self):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "del", ns])
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def test_two_echod_hosts_on_the_same_port_do_not_loop():
+    with Netns() as n:
+        with Echod("netns", "exec", n.a, ECHOD, "--listen",
+                   "udp:10.77.0.1:7000", binary="ip") as a, \
+             Echod("netns", "exec", n.b, ECHOD, "--listen",
+                   "udp:10.77.0.2:7000", binary="ip") as b:
+            # Each side is sent a datagram "from" the other's echo port.
+            for ns, src, dst in ((n.a, "10.77.0.2", "10.77.0.1"),
+                                 (n.b, "10.77.0.1", "10.77.0.2")):
+                p = n.run_in(ns, "from echodtest import forged_udp\n"
+                             "forged_udp(%r, 7000, %r, 7000, b'ping')"
+                             % (src, dst))
+                assert p.returncode == 0, p.stderr
+            time.sleep(1)
+            sa, sb = udp_stats(a), udp_stats(b)
+            print("# echod@7000 on two hosts, forged both ways: a %s, b %s"
+                  % (sa, sb))
+            for st in (sa, sb):
+                assert st["in"] <= 2 and st["out"] == 0, (sa, sb)
+            # Real clients on each host still get their echo from the
+            # other one.
+            for ns, host in ((n.b, "10.77.0.1"), (n.a, "10.77.0.2")):
+                p = n.run_in(ns, "import socket\n"
+                             "s = socket.socket(socket.AF_INET, "
+                             "socket.SOCK_DGRAM)\n"
+                             "s.settimeout(2)\n"
+                             "s.sendto(b'real', (%r, 7000))\n"
+                             "assert s.recvfrom(10)[0] == b'real'" % host)
+                assert p.returncode == 0, p.stderr
+            a.stop()
+            b.stop()
+
+
+run(globals())
