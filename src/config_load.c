@@ -82,14 +82,17 @@ slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
-/* Copy ARGV into A, putting each --config file's words after it. */
+/*
+ * Copy ARGV into A, putting each --config file's words after it.  The
+ * first file that holds no option at all is named in EMPTY.
+ */
 static int
-expand_argv(int argc, char **argv, struct config_args *a, char *err,
-    size_t errlen)
+expand_argv(int argc, char **argv, struct config_args *a, char *empty,
+    size_t emptylen, char *err, size_t errlen)
 {
 	size_t len;
 	char *text;
-	int i, rc;
+	int i, rc, before;
 
 	for (i = 0; i < argc; i++) {
 		const char *path = NULL;
@@ -106,10 +109,13 @@ expand_argv(int argc, char **argv, struct config_args *a, char *err,
 			continue;
 		if ((rc = slurp(path, &text, &len, err, errlen)) != 0)
 			return rc;
+		before = a->argc;
 		rc = config_file_expand(a, path, text, len, err, errlen);
 		free(text);
 		if (rc == -1)
 			return EX_USAGE;
+		if (a->argc == before && empty[0] == '\0')
+			snprintf(empty, emptylen, "%s", path);
 	}
 	return 0;
 oom:
@@ -122,12 +128,16 @@ config_load(int argc, char **argv, struct config *cfg, char *err,
     size_t errlen)
 {
 	struct config_args a;
+	char empty[sizeof(cfg->empty_config)] = "";
 	int rc;
 
 	memset(&a, 0, sizeof(a));
-	if ((rc = expand_argv(argc, argv, &a, err, errlen)) == 0)
+	if ((rc = expand_argv(argc, argv, &a, empty, sizeof(empty), err,
+	    errlen)) == 0)
 		rc = config_parse_words(cfg, a.argc, a.argv, a.origin, err,
 		    errlen);
 	config_args_free(&a);
+	if (rc == 0)
+		memcpy(cfg->empty_config, empty, sizeof(empty));
 	return rc;
 }

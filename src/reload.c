@@ -44,6 +44,32 @@ keep_fixed(const struct config *old, struct config *ncfg)
 	}
 }
 
+/*
+ * A file being rewritten in place (an editor, '>') is empty for a moment,
+ * and applying that would close every listener the file named and drop
+ * every rule.  Refuse a reload that reads an empty file, or that would
+ * leave no configured listener where there were some.
+ */
+static int
+reload_sane(const struct config *old, const struct config *ncfg, char *err,
+    size_t errlen)
+{
+	if (ncfg->empty_config[0] != '\0') {
+		snprintf(err, errlen, "%s: the file holds no options (caught "
+		    "while being rewritten?); write the new file beside it and "
+		    "rename it over the old one", ncfg->empty_config);
+		return -1;
+	}
+	if (ncfg->listen_is_default && !old->listen_is_default) {
+		snprintf(err, errlen, "%s: no --listen is left, which would "
+		    "close every listener; name at least one",
+		    ncfg->config_path[0] ? ncfg->config_path :
+		    "the command line");
+		return -1;
+	}
+	return 0;
+}
+
 /* Descriptors echod holds now, but for its clients. */
 static uint64_t
 fds_held(const struct echod *ed)
@@ -113,6 +139,8 @@ reload(struct echod *ed)
 	}
 	ed->old_cfgs = olds;
 	rc = config_load(ed->argc, ed->argv, ncfg, err, sizeof(err));
+	if (rc == 0 && reload_sane(old, ncfg, err, sizeof(err)) == -1)
+		rc = -1;
 	if (rc == 0) {
 		keep_fixed(old, ncfg);
 		rc = listener_reconcile(ed, ncfg, err, sizeof(err));

@@ -91,6 +91,31 @@ def test_broken_config_on_reload_keeps_serving():
         d.stop()                                # and exits 0
 
 
+def test_empty_or_listenerless_config_is_refused_and_nothing_changes():
+    # A file caught mid-rewrite ('>' truncates first) must not close the
+    # listeners it named and drop every rule: the reload is refused.
+    path = conf("listen 127.0.0.1:0\ndeny 127.0.0.9\n")
+    with Echod("--config", path) as d:
+        held = connect(d.addrs[0])
+        for text, why in (
+                ("", r"the file holds no options"),
+                ("# being rewritten\n\n", r"the file holds no options"),
+                ("deny 127.0.0.9\n", r"no --listen is left, which would "
+                 r"close every listener")):
+            with open(path, "w") as f:          # in place, not renamed
+                f.write(text)
+            log = reload(d)
+            assert re.search(r"reload failed: %s: %s.*still running the "
+                             r"previous configuration"
+                             % (re.escape(path), why), log), log
+            assert "listening on 127.0.0.1:7777" not in log, log
+        echo_once(d.addrs[0])                   # still the old listener
+        held.sendall(b"ok")
+        assert recv_exact(held, 2) == b"ok"
+        held.close()
+        d.stop()
+
+
 def test_unopenable_new_listener_rolls_back():
     blocker = socket.socket()
     blocker.bind(("127.0.0.1", 0))
