@@ -31,6 +31,7 @@ enum {
 	OPT_PROXY_PROTOCOL,
 	OPT_PROXY_FROM,
 	OPT_KEEPALIVE,
+	OPT_MEMORY_LIMIT,
 };
 
 static const struct option long_options[] = {
@@ -53,6 +54,7 @@ static const struct option long_options[] = {
 	{ "proxy-protocol",	no_argument,	   NULL, OPT_PROXY_PROTOCOL },
 	{ "proxy-from",		required_argument, NULL, OPT_PROXY_FROM },
 	{ "keepalive",		required_argument, NULL, OPT_KEEPALIVE },
+	{ "memory-limit",	required_argument, NULL, OPT_MEMORY_LIMIT },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -62,7 +64,8 @@ static const char usage_text[] =
 "usage: echod [--config FILE] [--listen SPEC]... [--max-conns N]\n"
 "             [--max-conns-per-ip N]\n"
 "             [--idle-timeout SECONDS] [--keepalive SECONDS]\n"
-"             [--buffer-limit BYTES] [--backlog N] [--drain-timeout SECONDS]\n"
+"             [--buffer-limit BYTES] [--memory-limit BYTES]\n"
+"             [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
 "             [--metrics [HOST:]PORT]\n"
@@ -90,6 +93,10 @@ static const char usage_text[] =
 "                         0: off)\n"
 "  --buffer-limit BYTES   most bytes held for one client that does not read;\n"
 "                         K, M, G suffixes allowed (default 256K)\n"
+"  --memory-limit BYTES   most bytes held for all clients together; past it\n"
+"                         those holding the most stop being read until they\n"
+"                         drain (default: half the cgroup's memory.max, else\n"
+"                         a quarter of RAM; 0: no limit)\n"
 "  --backlog N            listen(2) backlog (default 1024)\n"
 "  --drain-timeout SECONDS on SIGTERM/SIGINT, how long open connections may\n"
 "                         finish before they are closed (default 10)\n"
@@ -142,6 +149,7 @@ config_defaults(struct config *cfg)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->udp_batch = CONFIG_UDP_BATCH_MAX;
 	cfg->keepalive = CONFIG_KEEPALIVE_DEFAULT;
+	cfg->memory_limit = CONFIG_MEMORY_AUTO;
 }
 
 /* Parse a whole number for option NAME, or explain the valid range. */
@@ -188,6 +196,19 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return 0;
 	case OPT_PROXY_PROTOCOL:
 		cfg->proxy_protocol = 1;
+		return 0;
+	case OPT_MEMORY_LIMIT:
+		if (strcmp(arg, "0") == 0) {
+			cfg->memory_limit = 0;
+			return 0;
+		}
+		if (num_parse_size(arg, CONFIG_MEMORY_MIN, CONFIG_MEMORY_MAX,
+		    &cfg->memory_limit, &why) == -1) {
+			snprintf(err, errlen, "--memory-limit '%s' %s; give bytes "
+			    "from 1M to 1T, e.g. 512M, or 0 for no limit", arg,
+			    why);
+			return -1;
+		}
 		return 0;
 	case OPT_PROXY_FROM:
 		if (strcmp(arg, "unix") == 0) {

@@ -34,6 +34,7 @@
 
 #include "echod/addr.h"
 #include "echod/conn.h"
+#include "echod/conncount.h"
 #include "echod/echo.h"
 #include "echod/echod.h"
 #include "echod/log.h"
@@ -56,7 +57,29 @@ struct conn {
 };
 
 /* Memory running out is not one client's doing alone: say it, not often. */
-static struct log_limit oom_ll;
+static struct log_limit oom_ll, mem_ll;
+static atomic_int mem_logged;	/* the episode's start went out */
+
+/* --memory-limit: N bytes more queued for a client (membudget.h). */
+static void
+conn_mem_held(struct echod *ed, size_t n)
+{
+	if (n == 0 || membudget_add(&ed->mem, n) != 1)
+		return;
+	atomic_store(&mem_logged, log_warnx_limited(&mem_ll, "holding over "
+	    "--memory-limit %llu bytes for clients that do not read their "
+	    "echo: those holding the most are not read until they drain",
+	    (unsigned long long)atomic_load(&ed->mem.limit)));
+}
+
+static void
+conn_mem_released(struct echod *ed, size_t n)
+{
+	if (n > 0 && membudget_sub(&ed->mem, n) == -1 &&
+	    atomic_exchange(&mem_logged, 0))
+		log_info("back under --memory-limit: every client is read "
+		    "again as its output drains");
+}
 
 static void	conn_read_cb(struct bufferevent *, void *);
 static void	conn_eof(struct conn *);
@@ -72,6 +95,9 @@ conn_close(struct conn *c, const char *why)
 	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
 	    why);
 	LIST_REMOVE(c, entry);
+	/* What it still held goes with it (freeing calls no callback). */
+	conn_mem_released(w->ed,
+	    evbuffer_get_length(bufferevent_get_output(c->bev)));
 	bufferevent_free(c->bev);
 	perip_release(c->ip);
 	free(c);
@@ -203,7 +229,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *in = bufferevent_get_input(bev);
 	struct evbuffer *out = bufferevent_get_output(bev);
 	size_t limit = c->w->ed->cfg->buffer_limit;
-	size_t got = evbuffer_get_length(in);
+	size_t got = evbuffer_get_length(in), queued;
 	int fd = bufferevent_getfd(bev);
 	int sent;
 
@@ -224,14 +250,18 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		conn_out_of_memory(c);
 		return;
 	}
-	if (evbuffer_get_length(out) >= limit) {
+	queued = evbuffer_get_length(out);
+	if (queued >= limit || membudget_should_pause(&c->w->ed->mem, queued,
+	    conncount_open(&c->w->ed->conns))) {
 		bufferevent_disable(bev, EV_READ);
 		c->flags |= CONN_PAUSED;
 		WSTAT_ADD(c->w, pauses, 1);
-		conn_wait_output(c, limit / 2);
+		/* Read again once half of it has gone. */
+		conn_wait_output(c, queued / 2);
 		log_debug("connection %llu: %zu bytes wait for the client to "
-		    "read; reading paused", (unsigned long long)c->id,
-		    evbuffer_get_length(out));
+		    "read; reading paused (%s)", (unsigned long long)c->id,
+		    queued, queued >= limit ? "--buffer-limit" :
+		    "--memory-limit");
 	}
 }
 
@@ -307,7 +337,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-/* What the bufferevent writes from the output, for the byte counter. */
+/* What goes into and out of the output: bytes sent, bytes held. */
 static void
 conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
     void *arg)
@@ -315,8 +345,11 @@ conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	struct conn *c = arg;
 
 	(void)buf;
-	if (info->n_deleted > 0)
+	conn_mem_held(c->w->ed, info->n_added);
+	if (info->n_deleted > 0) {
 		WSTAT_ADD(c->w, bytes_out, info->n_deleted);
+		conn_mem_released(c->w->ed, info->n_deleted);
+	}
 }
 
 static void

@@ -20,6 +20,7 @@
 #include "echod/fdbudget.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/memlimit.h"
 #include "echod/metrics.h"
 #include "echod/notify.h"
 #include "echod/server.h"
@@ -79,6 +80,8 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
 	held = fdbudget_open_now();
 	ed->fds_held = held - ed->nlisteners;
 	admit_reconfigure(ed, cfg, fdbudget_max_conns(cfg, held));
+	membudget_set_limit(&ed->mem, cfg->memory_limit == CONFIG_MEMORY_AUTO ?
+	    memlimit_default() : cfg->memory_limit);
 	return 0;
 }
 
@@ -128,10 +131,13 @@ main(int argc, char **argv)
 		return rc;
 	}
 	log_info("echod %s started (libevent %s, %s; %u workers, max-conns "
-	    "%llu, buffer-limit %zu, idle-timeout %u s, keepalive %u s, "
-	    "drain-timeout %u s)", ECHOD_VERSION, event_get_version(),
-	    event_base_get_method(ed.base), ed.nworkers,
+	    "%llu, buffer-limit %zu, memory-limit %llu (%s), idle-timeout %u s, "
+	    "keepalive %u s, drain-timeout %u s)", ECHOD_VERSION,
+	    event_get_version(), event_base_get_method(ed.base), ed.nworkers,
 	    (unsigned long long)conncount_max(&ed.conns), cfgp->buffer_limit,
+	    (unsigned long long)atomic_load(&ed.mem.limit),
+	    cfgp->memory_limit == CONFIG_MEMORY_AUTO ? memlimit_source() :
+	    "--memory-limit",
 	    cfgp->idle_timeout, cfgp->keepalive, cfgp->drain_timeout);
 	listener_log_all(&ed);
 	if (notify_ready(&ed) == -1)

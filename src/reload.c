@@ -21,6 +21,7 @@
 #include "echod/fdbudget.h"
 #include "echod/listener.h"
 #include "echod/log.h"
+#include "echod/memlimit.h"
 #include "echod/notify.h"
 #include "echod/reload.h"
 #include "echod/udp.h"
@@ -84,6 +85,8 @@ apply_limits(struct echod *ed, const struct config *ncfg)
 	uint64_t max = fdbudget_max_conns(ncfg, fds_held(ed));
 
 	admit_reconfigure(ed, ncfg, max);
+	membudget_set_limit(&ed->mem, ncfg->memory_limit ==
+	    CONFIG_MEMORY_AUTO ? memlimit_default() : ncfg->memory_limit);
 	udp_reconfigure(ed, ncfg);
 	log_set_level(ncfg->log_level);
 	if (ed->stats_ev != NULL)

@@ -209,6 +209,7 @@ server_init(struct echod *ed, const struct config *cfg)
 	ed->wake_fd = -1;
 	LIST_INIT(&ed->proxy_waits);
 	atomic_init(&ed->accepted, 0);
+	membudget_init(&ed->mem, 0);
 	ed->started_ns = log_now_ns();
 	ed->started_wall = (int64_t)time(NULL);
 	server_hash_key(ed);

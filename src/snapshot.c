@@ -21,6 +21,10 @@ snapshot_take(const struct echod *ed, struct stats *st)
 	admit_stats(ed, st);
 	udp_stats(ed, &st->udp);
 	st->refused_proxy = ed->refused_proxy;
+	st->held_bytes = atomic_load(&ed->mem.held);
+	st->memory_limit = atomic_load(&ed->mem.limit);
+	st->memory_pauses = atomic_load(&ed->mem.pauses);
+	st->memory_episodes = atomic_load(&ed->mem.episodes);
 	st->workers = ed->nworkers;
 	st->listeners = (unsigned)ed->nlisteners;
 	st->uptime_s = (log_now_ns() - ed->started_ns) / 1000000000ULL;

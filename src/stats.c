@@ -14,7 +14,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    "other), %llu refused by ACL, %llu over "
 	    "the per-IP limit, %llu without a PROXY header, %llu not in "
 	    "--proxy-from; "
-	    "tcp %llu bytes in, %llu out, %llu backpressure pauses; "
+	    "tcp %llu bytes in, %llu out, %llu backpressure pauses, %llu "
+	    "bytes held (%llu over --memory-limit); "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu own-port, %llu bad-source, %llu acl, %llu rate, %llu send",
 	    (unsigned long long)s->open, (unsigned long long)s->accepted,
@@ -27,6 +28,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->refused_untrusted,
 	    (unsigned long long)s->bytes_in, (unsigned long long)s->bytes_out,
 	    (unsigned long long)s->backpressure_pauses,
+	    (unsigned long long)s->held_bytes,
+	    (unsigned long long)s->memory_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
 	    (unsigned long long)s->udp.dropped_port,
 	    (unsigned long long)s->udp.dropped_loop,
@@ -155,6 +158,19 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    "Times reading from a client stopped at --buffer-limit.");
 	sample(&o, "echod_backpressure_pauses_total", "",
 	    s->backpressure_pauses);
+	family(&o, "echod_held_bytes", "gauge",
+	    "Bytes queued for clients that have not read their echo yet.");
+	sample(&o, "echod_held_bytes", "", s->held_bytes);
+	family(&o, "echod_memory_limit_bytes", "gauge",
+	    "--memory-limit: most bytes held for all clients (0: none).");
+	sample(&o, "echod_memory_limit_bytes", "", s->memory_limit);
+	family(&o, "echod_memory_limit_pauses_total", "counter",
+	    "Times reading from a client stopped at --memory-limit.");
+	sample(&o, "echod_memory_limit_pauses_total", "", s->memory_pauses);
+	family(&o, "echod_memory_limit_episodes_total", "counter",
+	    "Times the bytes held went over --memory-limit.");
+	sample(&o, "echod_memory_limit_episodes_total", "",
+	    s->memory_episodes);
 	family(&o, "echod_received_bytes_total", "counter",
 	    "Bytes received, by protocol.");
 	sample(&o, "echod_received_bytes_total", "{proto=\"tcp\"}",

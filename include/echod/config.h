@@ -27,6 +27,9 @@
 #define CONFIG_UDP_BATCH_MAX	32
 #define CONFIG_KEEPALIVE_DEFAULT 60
 #define CONFIG_KEEPALIVE_MAX	32767ULL	/* Linux's TCP_KEEPIDLE cap */
+#define CONFIG_MEMORY_MIN	(1ULL << 20)
+#define CONFIG_MEMORY_MAX	(1ULL << 40)
+#define CONFIG_MEMORY_AUTO	UINT64_MAX	/* from the cgroup or RAM */
 
 enum config_action {
 	CONFIG_RUN,
@@ -43,6 +46,7 @@ struct config {
 	unsigned		idle_timeout;	/* seconds, 0: off */
 	unsigned		keepalive;	/* seconds, 0: off */
 	size_t			buffer_limit;	/* bytes held per client */
+	uint64_t		memory_limit;	/* for all, 0: none; or AUTO */
 	int			backlog;
 	unsigned		drain_timeout;	/* seconds */
 	unsigned		workers;	/* 0: one per online CPU */

@@ -16,6 +16,7 @@
 #include "echod/config.h"
 #include "echod/conncount.h"
 #include "echod/hash.h"
+#include "echod/membudget.h"
 
 struct admit;
 struct event;
@@ -56,6 +57,7 @@ struct echod {
 	struct conncount	 conns;
 	struct admit		*admit;
 	_Atomic uint64_t	 accepted;	/* since start: connection ids */
+	struct membudget	 mem;		/* --memory-limit; conn.c counts */
 
 	/* listener.c */
 	struct listener		*listeners;

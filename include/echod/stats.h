@@ -37,6 +37,8 @@ struct stats {
 	uint64_t	err_reset, err_oom, err_other;	/* connection errors */
 	uint64_t	bytes_in, bytes_out;	/* TCP and stream sockets */
 	uint64_t	backpressure_pauses;
+	uint64_t	held_bytes, memory_limit;	/* --memory-limit */
+	uint64_t	memory_pauses, memory_episodes;
 	uint64_t	pauses_max_conns, pauses_fds;
 	struct udp_stats udp;
 	unsigned	workers, listeners;

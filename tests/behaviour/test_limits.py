@@ -2,6 +2,7 @@
 not read, --max-conns, --idle-timeout, resets, descriptor exhaustion."""
 import os
 import random
+import re
 import resource
 import select
 import socket
@@ -9,7 +10,7 @@ import struct
 import time
 
 from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once, recv_exact,
-                       run, wait_until)
+                       run, scrape, wait_until)
 
 
 def pattern(seed, n):
@@ -72,6 +73,60 @@ def test_clients_that_never_read_cost_bounded_memory_and_lose_nothing():
             assert got[: min(total, 1 << 16)] == chunk[: min(total, 1 << 16)]
             s.close()
         d.stop()
+
+
+def held_bytes(d):
+    text = scrape(d)
+    return int(re.search(r"^echod_held_bytes (\d+)$", text, re.M).group(1))
+
+
+def hold_with_non_readers(args, nclients=100, seconds=2.0):
+    """Start echod with ARGS; NCLIENTS flood it without reading.  Returns
+    (the most echod held at once, the clients' sent counts, echod)."""
+    d = Echod("--listen", "127.0.0.1:0", "--metrics", "0",
+              "--buffer-limit", "1M", *args)
+    socks = [connect(d.addrs[0], rcvbuf=4096) for _ in range(nclients)]
+    most, sent = 0, [0] * nclients
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        more = flood_without_reading(socks, 0.25)
+        sent = [a + b for a, b in zip(sent, more)]
+        most = max(most, held_bytes(d))
+    return most, sent, socks, d
+
+
+def test_memory_limit_bounds_what_all_clients_hold_together():
+    # Each client is within --buffer-limit (1M); 100 of them are not
+    # within anything, unless --memory-limit holds the sum.
+    free, _, socks, d = hold_with_non_readers(["--memory-limit", "0"])
+    for s in socks:
+        s.close()
+    d.stop()
+    d.__exit__(None, None, None)
+    limit = 4 << 20
+    held, sent, socks, d = hold_with_non_readers(
+        ["--memory-limit", str(limit)])
+    print("# 100 clients that never read: %d KiB held without a budget, "
+          "%d KiB with --memory-limit %d KiB" % (free >> 10, held >> 10,
+                                                 limit >> 10))
+    assert free > 4 * limit, free          # the harm, without the budget
+    # The limit, plus what clients under their share may still add (one
+    # 64 KiB pull each, at most).
+    assert held <= limit + 100 * (64 << 10), held
+    d.wait_log(r"holding over --memory-limit %d bytes" % limit)
+    assert re.search(r"^echod_memory_limit_episodes_total [1-9]",
+                     scrape(d), re.M)
+    # Nothing is lost: as they read, every byte comes back, and reading
+    # resumes for all of them.
+    for i, s in enumerate(socks):
+        s.setblocking(True)
+        s.settimeout(WAIT)
+        assert len(recv_exact(s, sent[i])) == sent[i]
+        s.close()
+    wait_until(lambda: held_bytes(d) == 0, what="nothing held")
+    d.wait_log(r"back under --memory-limit")
+    d.stop()
+    d.__exit__(None, None, None)
 
 
 def test_max_conns_holds_the_next_client_until_one_closes():

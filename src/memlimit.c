@@ -1,0 +1,71 @@
+/*
+ * memlimit.c: read the cgroup's memory.max and /proc/meminfo (see
+ * memlimit.h).  cgroup v2 only (Debian 12's default); without it, RAM.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "echod/membudget.h"
+#include "echod/memlimit.h"
+
+static const char *source = "a quarter of RAM";
+
+static size_t
+read_text(const char *path, char *buf, size_t len)
+{
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return 0;
+	n = fread(buf, 1, len - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return n;
+}
+
+/* The tightest memory.max from our cgroup up to the root; 0: none. */
+static uint64_t
+cgroup_max(void)
+{
+	char cg[512], path[1024], text[64], *slash;
+	uint64_t best = 0, v;
+
+	/* cgroup v2: a single line "0::/system.slice/echod.service". */
+	if (read_text("/proc/self/cgroup", cg, sizeof(cg)) == 0 ||
+	    strncmp(cg, "0::", 3) != 0)
+		return 0;
+	memmove(cg, cg + 3, strlen(cg + 3) + 1);
+	cg[strcspn(cg, "\n")] = '\0';
+	for (;;) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max",
+		    strcmp(cg, "/") == 0 ? "" : cg);
+		if (read_text(path, text, sizeof(text)) > 0 &&
+		    (v = membudget_parse_cgroup_max(text)) > 0 &&
+		    (best == 0 || v < best))
+			best = v;
+		if ((slash = strrchr(cg, '/')) == NULL || slash == cg)
+			break;
+		*slash = '\0';
+	}
+	return best;
+}
+
+uint64_t
+memlimit_default(void)
+{
+	char text[4096];
+	uint64_t cg = cgroup_max(), ram = 0;
+
+	if (cg > 0)
+		source = "half of the cgroup's memory.max";
+	else if (read_text("/proc/meminfo", text, sizeof(text)) > 0)
+		ram = membudget_parse_meminfo(text);
+	return membudget_default(cg, ram);
+}
+
+const char *
+memlimit_source(void)
+{
+	return source;
+}
