@@ -8,6 +8,10 @@
  * Modes: pingpong (D messages of S bytes in flight per connection, latency
  * per message), stream (as fast as the server drains), churn (connect, echo
  * S bytes, close, again) and idle (hold C connections, then check each).
+ *
+ * It is honest at the edges: connecting has the same deadline (--seconds)
+ * and signals as the rest, the run fails (exit 1, with the reason) when
+ * nothing came back, and the JSON is valid whatever happened.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
@@ -34,6 +38,7 @@
 #define STRIDE		7919u
 #define RBUF		(256u << 10)
 #define DRAIN_NS	(5ULL * 1000000000ULL)
+#define LOAD_FD_RESERVE	16	/* stdio, epoll, resolver */
 
 enum cstate { C_IDLE, C_CONNECTING, C_OPEN, C_DEAD };
 
@@ -69,6 +74,9 @@ struct load {
 	uint64_t	 messages, bytes_out, bytes_in, mismatches;
 	uint64_t	 connect_failures, errors, cycles;
 	uint64_t	 lost, late;	/* udp: never came back / came late */
+	uint64_t	 datagrams;	/* udp: sent */
+	unsigned	 unconnected;	/* not made before the deadline */
+	int		 interrupted;	/* by SIGINT/SIGTERM */
 	/* --reconnect: connections the server dropped, and reopened */
 	uint64_t	 reconnects, cut_bytes, connect_retries;
 	unsigned	 to_reconnect;	/* C_IDLE ones waiting to reopen */
@@ -411,6 +419,7 @@ udp_send(struct load *L, struct lconn *c)
 		c->next_seq++;
 		c->inflight++;
 		L->bytes_out += L->o.size;
+		L->datagrams++;
 	}
 }
 
@@ -590,6 +599,30 @@ missing_bytes(struct load *L)
 	return m;
 }
 
+/*
+ * Out of time (or told to stop) while connecting: the connects still in
+ * progress and those never started are given up, and counted.
+ */
+static void
+abandon_connects(struct load *L)
+{
+	unsigned i;
+
+	for (i = 0; i < L->o.conns; i++) {
+		struct lconn *c = &L->c[i];
+
+		if (c->state == C_CONNECTING) {
+			close(c->fd);
+			c->fd = -1;
+			c->state = C_DEAD;
+			L->connecting--;
+			L->unconnected++;
+		}
+	}
+	L->unconnected += L->o.conns - L->next_to_connect;
+	L->next_to_connect = L->o.conns;
+}
+
 static void
 run(struct load *L)
 {
@@ -597,12 +630,18 @@ run(struct load *L)
 	unsigned i;
 
 	L->t0 = L->now = now_ns();
+	/* Connecting gets --seconds too, and stops on a signal. */
+	deadline = L->t0 + (uint64_t)(L->o.seconds * 1e9);
 	/* Only churn works while connecting; the others start together. */
 	L->running = L->o.mode == MODE_CHURN;
-	while (L->next_to_connect < L->o.conns || L->connecting > 0) {
+	while ((L->next_to_connect < L->o.conns || L->connecting > 0) &&
+	    !stop_requested && L->now < deadline) {
 		connect_more(L);
-		loop_once(L, 100);
+		loop_once(L, 50);
 	}
+	if (L->o.mode != MODE_CHURN &&
+	    (L->next_to_connect < L->o.conns || L->connecting > 0))
+		abandon_connects(L);
 	if (L->o.mode != MODE_CHURN) {
 		L->t0 = L->now;
 		L->running = L->o.mode != MODE_IDLE;
@@ -625,7 +664,8 @@ run(struct load *L)
 			conn_flush(L, c);
 		}
 	}
-	L->t_end = L->t0 + (uint64_t)(L->o.seconds * 1e9);
+	L->t_end = L->o.mode == MODE_CHURN ? deadline :
+	    L->t0 + (uint64_t)(L->o.seconds * 1e9);
 	while (L->now < L->t_end && !stop_requested) {
 		loop_once(L, 50);
 		if (L->o.mode == MODE_UDP)
@@ -636,6 +676,7 @@ run(struct load *L)
 	L->running = 0;
 	L->finished = 1;
 	L->t_end = L->now;
+	L->interrupted = stop_requested != 0;
 	if (L->o.mode == MODE_STREAM)
 		for (i = 0; i < L->o.conns; i++)
 			L->c[i].target = L->c[i].sent;
@@ -686,34 +727,81 @@ resolve(struct load *L, char *err, size_t errlen)
 	return 0;
 }
 
+/* Per second over SECS, or 0: a phase of no time has no rate. */
+static double
+rate(double n, double secs)
+{
+	return secs > 0 ? n / secs : 0;
+}
+
+/*
+ * Why the run failed, into WHY, or NULL if it did not.  "Nothing came
+ * back" fails it too, so that a job run against a dead server cannot pass.
+ */
+static const char *
+verdict(const struct load *L, uint64_t missing, char *why, size_t len)
+{
+	if (L->unconnected > 0)
+		snprintf(why, len, "%u of %u connections were not made %s",
+		    L->unconnected, L->o.conns, L->interrupted ?
+		    "(interrupted)" : "within --seconds");
+	else if (L->connect_failures > 0)
+		snprintf(why, len, "%llu connects failed",
+		    (unsigned long long)L->connect_failures);
+	else if (L->mismatches > 0)
+		snprintf(why, len, "%llu bytes came back wrong",
+		    (unsigned long long)L->mismatches);
+	else if (missing > 0)
+		snprintf(why, len, "%llu bytes never came back",
+		    (unsigned long long)missing);
+	else if (L->errors > 0)
+		snprintf(why, len, "%llu connections failed",
+		    (unsigned long long)L->errors);
+	else if (L->bytes_in == 0)
+		snprintf(why, len, "nothing was echoed");
+	else if (L->o.mode == MODE_UDP && L->messages * 100 <
+	    (uint64_t)L->o.min_echoed * L->datagrams)
+		snprintf(why, len, "%.1f%% of the datagrams came back, fewer "
+		    "than --min-echoed %u%%", 100.0 * (double)L->messages /
+		    (double)L->datagrams, L->o.min_echoed);
+	else
+		return NULL;
+	return why;
+}
+
 static void
-report(struct load *L)
+report(struct load *L, const char *failure)
 {
 	double secs = (double)(L->t_end - L->t0) / 1e9;
 	uint64_t missing = missing_bytes(L);
 
 	printf("{\"mode\":\"%s\",\"conns\":%u,\"size\":%zu,\"depth\":%u,"
 	    "\"seconds\":%.3f,\"connected\":%u,\"connect_failures\":%llu,"
+	    "\"unconnected\":%u,"
 	    "\"messages\":%llu,\"msgs_per_sec\":%.1f,\"bytes_in\":%llu,"
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
-	    "\"errors\":%llu,\"lost\":%llu,\"late\":%llu,"
+	    "\"errors\":%llu,\"datagrams\":%llu,\"lost\":%llu,\"late\":%llu,"
 	    "\"reconnects\":%llu,\"cut_bytes\":%llu,\"connect_retries\":%llu,"
 	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
-	    "\"p999\":%.1f,\"max\":%.1f}}\n",
+	    "\"p999\":%.1f,\"max\":%.1f},\"interrupted\":%s,\"ok\":%s,"
+	    "\"failure\":%s%s%s}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
-	    L->open, (unsigned long long)L->connect_failures,
-	    (unsigned long long)L->messages, (double)L->messages / secs,
+	    L->open, (unsigned long long)L->connect_failures, L->unconnected,
+	    (unsigned long long)L->messages, rate((double)L->messages, secs),
 	    (unsigned long long)L->bytes_in,
-	    (double)L->bytes_in / secs / 1e6,
+	    rate((double)L->bytes_in / 1e6, secs),
 	    (unsigned long long)L->mismatches, (unsigned long long)missing,
-	    (unsigned long long)L->errors, (unsigned long long)L->lost,
+	    (unsigned long long)L->errors, (unsigned long long)L->datagrams,
+	    (unsigned long long)L->lost,
 	    (unsigned long long)L->late, (unsigned long long)L->reconnects,
 	    (unsigned long long)L->cut_bytes,
 	    (unsigned long long)L->connect_retries,
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
-	    (double)L->lat.max / 1e3);
+	    (double)L->lat.max / 1e3, L->interrupted ? "true" : "false",
+	    failure ? "false" : "true", failure ? "\"" : "",
+	    failure ? failure : "null", failure ? "\"" : "");
 	fflush(stdout);
 	if (L->o.quiet)
 		return;
@@ -721,8 +809,8 @@ report(struct load *L)
 	    "(%.0f/s), %.1f MB/s in; latency p50 %.1f us p99 %.1f us max "
 	    "%.1f us; %llu mismatched, %llu missing bytes, %llu errors\n",
 	    load_mode_name(L->o.mode), L->open, L->o.conns, secs,
-	    (unsigned long long)L->messages, (double)L->messages / secs,
-	    (double)L->bytes_in / secs / 1e6,
+	    (unsigned long long)L->messages, rate((double)L->messages, secs),
+	    rate((double)L->bytes_in / 1e6, secs),
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)L->lat.max / 1e3, (unsigned long long)L->mismatches,
@@ -734,6 +822,9 @@ report(struct load *L)
 		    (unsigned long long)L->reconnects,
 		    (unsigned long long)L->cut_bytes,
 		    (unsigned long long)L->connect_retries);
+	if (failure)
+		fprintf(stderr, "%s: FAILED: %s\n", load_mode_name(L->o.mode),
+		    failure);
 }
 
 int
@@ -741,7 +832,8 @@ main(int argc, char **argv)
 {
 	static struct load L;
 	struct rlimit rl;
-	char err[512];
+	const char *failure;
+	char err[512], why[256];
 	unsigned i;
 	uint64_t seed = 0x9e3779b97f4a7c15ULL;
 
@@ -763,6 +855,18 @@ main(int argc, char **argv)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* One descriptor per connection, before a byte is allocated. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)L.o.conns + LOAD_FD_RESERVE > rl.rlim_cur) {
+		fprintf(stderr, "echod-load: --conns %u needs a descriptor "
+		    "each, and the open-file limit is %llu; lower --conns to "
+		    "%llu or raise 'ulimit -n'\n", L.o.conns,
+		    (unsigned long long)rl.rlim_cur, rl.rlim_cur >
+		    LOAD_FD_RESERVE ? (unsigned long long)(rl.rlim_cur -
+		    LOAD_FD_RESERVE) : 0ULL);
+		return 64;
 	}
 	for (i = 0; i < PATLEN; i++) {	/* xorshift: not periodic in 64K */
 		seed ^= seed << 13;
@@ -793,7 +897,7 @@ main(int argc, char **argv)
 		}
 	}
 	run(&L);
-	report(&L);
-	return (L.mismatches == 0 && missing_bytes(&L) == 0 && L.errors == 0 &&
-	    L.connect_failures == 0) ? 0 : 1;
+	failure = verdict(&L, missing_bytes(&L), why, sizeof(why));
+	report(&L, failure);
+	return failure == NULL ? 0 : 1;
 }

@@ -22,7 +22,7 @@ static const char usage[] =
 "usage: echod-load [--host H] [--port P | --unix PATH] [--mode MODE]\n"
 "                  [--conns C] [--size S] [--depth D] [--seconds T]\n"
 "                  [--source-addrs N] [--connect-burst B] [--reconnect]\n"
-"                  [--quiet]\n"
+"                  [--min-echoed PERCENT] [--quiet]\n"
 "\n"
 "Drives an echo server and checks every byte it sends back.\n"
 "  --mode     pingpong (default), stream, churn, idle or udp\n"
@@ -31,7 +31,8 @@ static const char usage[] =
 "  --depth    messages in flight per connection, pingpong and udp\n"
 "             (default 1); udp datagrams carry a sequence number, so\n"
 "             --size is at least 8 there\n"
-"  --seconds  how long to run; idle: how long to hold (default 5)\n"
+"  --seconds  how long to run, connecting included; idle: how long to\n"
+"             hold (0.1 to 86400, default 5)\n"
 "  --source-addrs N  spread connections over 127.0.0.1..127.0.0.N\n"
 "             (more than ~28k connections to one port need N > 1)\n"
 "  --connect-burst B connects in progress at once (default 256)\n"
@@ -39,9 +40,14 @@ static const char usage[] =
 "             again, from the start of its stream, and counted in\n"
 "             \"reconnects\"; what it had in flight is \"cut_bytes\", not an\n"
 "             error (TCP modes; for tests that kill a server mid-run)\n"
-"Prints one JSON line on stdout; a summary (and, on a terminal, a\n"
-"progress line) on stderr.  SIGINT or SIGTERM ends the run early, with\n"
-"the report.  Exit 0 only if no byte mismatched.\n";
+"  --min-echoed PERCENT  udp: the run fails if fewer of the datagrams\n"
+"             sent came back (default 50; TCP must echo every byte)\n"
+"Prints one JSON line on stdout (always valid JSON; \"ok\" and \"failure\"\n"
+"say how it ended); a summary (and, on a terminal, a progress line) on\n"
+"stderr.  SIGINT or SIGTERM ends the run early, connecting included,\n"
+"with the report.  Exit 0 only if something was echoed, no byte\n"
+"mismatched or went missing, and no connection failed; else 1, with the\n"
+"reason in the summary.\n";
 
 const char *
 load_opts_usage(void)
@@ -68,7 +74,7 @@ parse_seconds(const char *arg, double *out, char *err, size_t errlen)
 	char *end;
 	double v = strtod(arg, &end);
 
-	if (*arg == '\0' || *end != '\0' || !(v > 0 && v <= 86400)) {
+	if (*arg == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400)) {
 		snprintf(err, errlen, "--seconds '%s' is not a duration; give "
 		    "seconds from 0.1 to 86400, e.g. 5 or 0.5", arg);
 		return -1;
@@ -142,6 +148,11 @@ parse_one(struct load_opts *o, int c, const char *arg, char *err,
 		return 0;
 	case 't':
 		return parse_seconds(arg, &o->seconds, err, errlen);
+	case 'e':
+		if (number("min-echoed", arg, 0, 100, &v, err, errlen) == -1)
+			return -1;
+		o->min_echoed = (unsigned)v;
+		return 0;
 	case 'q':
 		o->quiet = 1;
 		return 0;
@@ -171,6 +182,7 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 		{ "seconds", required_argument, NULL, 't' },
 		{ "source-addrs", required_argument, NULL, 'a' },
 		{ "connect-burst", required_argument, NULL, 'b' },
+		{ "min-echoed", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "reconnect", no_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
@@ -187,6 +199,7 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 	o->seconds = 5;
 	o->source_addrs = 1;
 	o->connect_burst = 256;
+	o->min_echoed = 50;
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {

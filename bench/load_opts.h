@@ -28,6 +28,7 @@ struct load_opts {
 	unsigned	connect_burst;	/* connects in progress at once */
 	int		quiet;		/* no progress line, no summary */
 	int		reconnect;	/* reopen connections the server drops */
+	unsigned	min_echoed;	/* udp: percent that must come back */
 	int		help;
 };
 

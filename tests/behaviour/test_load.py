@@ -1,15 +1,20 @@
 """A short run of the load generator against echod in every mode (seconds,
 no timing thresholds), and proof that its byte check can fail: against an
 echo server that corrupts one byte, or one that loses the end of a stream,
-it reports it and exits 1."""
+it reports it and exits 1.  And that it is honest at the edges: against a
+server that never completes a handshake, refuses, or answers nothing, it
+keeps its deadline and its signals, says why it failed, exits 1, and its
+JSON parses."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import tempfile
 import threading
+import time
 
-from echodtest import WAIT, Echod, run
+from echodtest import WAIT, Echod, free_port, run
 
 LOAD = os.environ["ECHOD_LOAD"]
 
@@ -116,10 +121,123 @@ def test_checker_catches_lost_bytes():
     assert r["errors"] > 0 or r["missing"] > 0, r
 
 
+def load_raw(args, timeout=WAIT * 3, signal_after=None):
+    """echod-load ARGS: (exit code, parsed JSON, stderr, seconds taken).
+    json.loads refuses NaN and Infinity when told to, as a strict parser
+    would."""
+    def strict(name):
+        raise AssertionError("not JSON: %s" % name)
+    start = time.monotonic()
+    p = subprocess.Popen([LOAD] + list(args), stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    if signal_after is not None:
+        time.sleep(signal_after)
+        p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=timeout)
+    took = time.monotonic() - start
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, (out, err)
+    return p.returncode, json.loads(lines[0], parse_constant=strict), err, \
+        took
+
+
+class NftDrop:
+    """Every SYN to PORT on this host vanishes: a server that never
+    completes the handshake."""
+
+    def __init__(self, port):
+        self.table = "echodload%d" % os.getpid()
+        rules = ("add table inet %s\n"
+                 "add chain inet %s out { type filter hook output "
+                 "priority 0; }\n"
+                 "add rule inet %s out tcp dport %d drop\n"
+                 % (self.table, self.table, self.table, port))
+        subprocess.run(["nft", "-f", "-"], input=rules, text=True,
+                       check=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["nft", "delete", "table", "inet", self.table])
+        return False
+
+
+def test_connecting_keeps_the_deadline_and_signals():
+    port = free_port()
+    with NftDrop(port):
+        rc, r, err, took = load_raw(["--port", str(port), "--seconds", "1",
+                                     "--conns", "20"])
+        print("# handshakes that never complete, --seconds 1: exit %d "
+              "after %.1f s: %s" % (rc, took, r["failure"]))
+        assert rc == 1 and not r["ok"], r
+        assert r["unconnected"] == 20, r
+        assert "not made within --seconds" in err, err
+        assert took < 8, took
+        rc, r, err, took = load_raw(["--port", str(port), "--seconds", "60",
+                                     "--conns", "20"], signal_after=0.5)
+        print("# SIGTERM while connecting: exit %d after %.1f s" % (rc, took))
+        assert rc == 1 and r["interrupted"] and r["unconnected"] == 20, r
+        # A timed phase of no length: rates of 0, not inf or nan (the
+        # strict parse above would have refused those).
+        assert r["seconds"] < 0.1 and r["msgs_per_sec"] == 0, r
+        assert took < 8, took
+
+
+def test_refusing_or_silent_servers_fail_the_run():
+    port = free_port()          # nobody listens: refused
+    rc, r, err, _ = load_raw(["--port", str(port), "--seconds", "0.5"])
+    assert rc == 1 and r["connect_failures"] > 0, r
+    rc, r, err, _ = load_raw(["--port", str(port), "--seconds", "0.5",
+                              "--reconnect"])
+    print("# --reconnect against a refusing server: exit %d, %s"
+          % (rc, r["failure"]))
+    assert rc == 1 and r["failure"] == "nothing was echoed", r
+    rc, r, err, _ = load_raw(["--port", str(port), "--seconds", "0.5",
+                              "--mode", "udp", "--conns", "2"])
+    print("# udp against a dead port: exit %d, %s" % (rc, r["failure"]))
+    assert rc == 1 and r["failure"] == "nothing was echoed", r
+    # A server that accepts and reads but never answers.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(64)
+    held = []
+    stop = threading.Event()
+
+    def swallow():
+        silent.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(silent.accept()[0])
+            except socket.timeout:
+                pass
+    t = threading.Thread(target=swallow, daemon=True)
+    t.start()
+    try:
+        rc, r, err, _ = load_raw(["--port", str(silent.getsockname()[1]),
+                                  "--seconds", "0.5", "--conns", "4"])
+    finally:
+        stop.set()
+        t.join()
+        for c in held:
+            c.close()
+        silent.close()
+    print("# a server that answers nothing: exit %d, %s" % (rc, r["failure"]))
+    assert rc == 1 and not r["ok"] and r["missing"] > 0, r
+
+
 def test_usage_errors_exit_64():
     p = subprocess.run([LOAD, "--mode", "flood"], capture_output=True,
                        text=True, timeout=WAIT)
     assert p.returncode == 64 and "'flood'" in p.stderr, p
+    # More connections than descriptors: refused before a byte is
+    # allocated (it used to grow to 861 MB, ignoring SIGTERM).
+    p = subprocess.run([LOAD, "--conns", "10000000"], capture_output=True,
+                       text=True, timeout=WAIT)
+    assert p.returncode == 64 and "open-file limit" in p.stderr, p
+    p = subprocess.run([LOAD, "--seconds", "0.05"], capture_output=True,
+                       text=True, timeout=WAIT)
+    assert p.returncode == 64 and "0.1 to 86400" in p.stderr, p
 
 
 run(globals())

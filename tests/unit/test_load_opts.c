@@ -73,7 +73,15 @@ START_TEST(test_bad_values_are_named)
 	ck_assert_int_eq(run("--depth", "x", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(err, "--depth 'x'"));
 	ck_assert_int_eq(run("--seconds", "0", NULL), -1);
+	ck_assert_int_eq(run("--seconds", "0.05", NULL), -1);	/* < 0.1 */
+	ck_assert_ptr_nonnull(strstr(err, "from 0.1 to 86400"));
+	ck_assert_int_eq(run("--seconds", "0.1", NULL), 0);
+	ck_assert_int_eq(run("--seconds", "nan", NULL), -1);
+	ck_assert_int_eq(run("--seconds", "inf", NULL), -1);
 	ck_assert_int_eq(run("--seconds", "1s", NULL), -1);
+	ck_assert_int_eq(run("--min-echoed", "101", NULL), -1);
+	ck_assert_int_eq(run("--min-echoed", "90", NULL), 0);
+	ck_assert_uint_eq(o.min_echoed, 90);
 	ck_assert_int_eq(run("--source-addrs", "255", NULL), -1);
 	ck_assert_int_eq(run("--bogus", NULL), -1);
 	ck_assert_ptr_nonnull(strstr(err, "'--bogus'"));
