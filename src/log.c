@@ -195,31 +195,22 @@ log_vlimited(struct log_limit *ll, enum log_level level, const char *fmt,
 	return 1;
 }
 
-int
-log_warnx_limited(struct log_limit *ll, const char *fmt, ...)
-{
-	int saved = errno, logged;
-	va_list ap;
-
-	va_start(ap, fmt);
-	logged = log_vlimited(ll, LOG_LEVEL_WARN, fmt, ap);
-	va_end(ap);
-	errno = saved;
-	return logged;
+#define LOG_LIMITED_FN(fn, lvl)				\
+int							\
+fn(struct log_limit *ll, const char *fmt, ...)		\
+{							\
+	int saved = errno, logged;			\
+	va_list ap;					\
+							\
+	va_start(ap, fmt);				\
+	logged = log_vlimited(ll, lvl, fmt, ap);	\
+	va_end(ap);					\
+	errno = saved;					\
+	return logged;					\
 }
 
-int
-log_info_limited(struct log_limit *ll, const char *fmt, ...)
-{
-	int saved = errno, logged;
-	va_list ap;
-
-	va_start(ap, fmt);
-	logged = log_vlimited(ll, LOG_LEVEL_INFO, fmt, ap);
-	va_end(ap);
-	errno = saved;
-	return logged;
-}
+LOG_LIMITED_FN(log_warnx_limited, LOG_LEVEL_WARN)
+LOG_LIMITED_FN(log_info_limited, LOG_LEVEL_INFO)
 
 void
 fatalx(int ex, const char *fmt, ...)

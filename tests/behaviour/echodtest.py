@@ -1,8 +1,7 @@
-"""Harness for echod's behaviour tests: start the real daemon, talk to it
-over real sockets, read its log.  Standard library only.
-
-Each test file defines test_* functions and ends with run(globals()); the
-output is TAP, which meson reads (protocol: 'tap').
+"""Helpers for echod's behaviour tests: start the real daemon, talk to it
+over real sockets, read its log.  The tests are plain test_* functions run
+by pytest (tests/meson.build runs one pytest per file); conftest.py adds
+the fixtures.  Standard library only, but for pytest's skip.
 """
 import os
 import random
@@ -10,11 +9,9 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import traceback
 
 ECHOD = os.environ.get("ECHOD", "echod")
 SANITIZED = os.environ.get("ECHOD_SANITIZED", "") not in ("", "0")
@@ -27,7 +24,10 @@ class Echod:
 
     def __init__(self, *args, env=None, preexec_fn=None, wait_ready=True,
                  binary=None, stderr_path=None, user=None):
-        self.logfile = stderr_path or tempfile.mktemp(prefix="echod-log-")
+        if stderr_path is None:
+            fd, stderr_path = tempfile.mkstemp(prefix="echod-log-")
+            os.close(fd)
+        self.logfile = stderr_path
         self.logfh = open(self.logfile, "wb")
         full_env = dict(os.environ)
         full_env.pop("JOURNAL_STREAM", None)
@@ -334,6 +334,13 @@ def pile_of_connects(addr, n, bind=None):
     return socks
 
 
+def need_root(what):
+    """Skip the calling test, with the reason, unless we are root."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("%s needs root (CI runs as root)" % what)
+
+
 def forged_udp(src, sport, dst, dport, payload):
     """Send an IPv4/UDP datagram from SRC:SPORT, any address (a raw
     socket, so root only), to DST:DPORT."""
@@ -347,25 +354,3 @@ def forged_udp(src, sport, dst, dport, payload):
         raw.sendto(ip + udp, (dst, 0))
     finally:
         raw.close()
-
-
-def run(namespace):
-    tests = [(n, f) for n, f in namespace.items()
-             if n.startswith("test_") and callable(f)]
-    print("1..%d" % len(tests), flush=True)
-    failed = 0
-    for i, (name, fn) in enumerate(tests, 1):
-        start = time.monotonic()
-        try:
-            fn()
-            print("ok %d - %s (%.2fs)" % (i, name, time.monotonic() - start),
-                  flush=True)
-        except Exception:
-            failed += 1
-            print("not ok %d - %s" % (i, name), flush=True)
-            for line in traceback.format_exc().splitlines():
-                print("# " + line, flush=True)
-            # meson shows a failed test's stderr: the reason goes there too
-            print("not ok %d - %s\n%s" % (i, name, traceback.format_exc()),
-                  file=sys.stderr, flush=True)
-    sys.exit(1 if failed else 0)

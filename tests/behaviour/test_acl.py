@@ -3,7 +3,7 @@ are served; IPv4 and IPv6; first match wins; malformed CIDRs exit 64."""
 import socket
 import time
 
-from echodtest import WAIT, Echod, echo_once, run, run_cmd
+from echodtest import WAIT, Echod, echo_once, run_cmd
 
 
 def served_from(addr, source):
@@ -116,5 +116,3 @@ def test_malformed_cidrs_are_usage_errors():
         assert rc == 64 and needle in err, (args, rc, err)
         assert len(err.strip().splitlines()) == 1, err
 
-
-run(globals())

@@ -6,7 +6,7 @@ import socket
 import stat
 import tempfile
 
-from echodtest import ECHOD, run, run_cmd
+from echodtest import ECHOD, run_cmd
 
 EX_USAGE, EX_NOHOST, EX_UNAVAILABLE, EX_OSERR = 64, 68, 69, 71
 EX_CANTCREAT, EX_NOPERM = 73, 77
@@ -158,5 +158,3 @@ def test_unix_path_that_is_a_regular_file_is_not_replaced():
             assert g.read() == b"precious"
         assert stat.S_ISREG(os.stat(f.name).st_mode)
 
-
-run(globals())

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 import time
 
-from echodtest import WAIT, Echod, connect, run, scrape
+from echodtest import Echod, connect, scrape
 
 SHIM = r"""
 #define _GNU_SOURCE
@@ -134,5 +134,3 @@ def test_wall_clock_stepped_back_changes_no_deadline():
         os.unlink(os.path.join(tmp, name))
     os.rmdir(tmp)
 
-
-run(globals())

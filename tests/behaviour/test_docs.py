@@ -3,7 +3,7 @@ and exit code that --help lists is in the README and the man page."""
 import os
 import re
 
-from echodtest import run, run_cmd
+from echodtest import run_cmd
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
@@ -39,5 +39,3 @@ def test_every_exit_code_is_documented():
         assert re.search(r"^\| %s " % code, readme, re.M), code
         assert re.search(r"^\.It %s$" % code, man, re.M), code
 
-
-run(globals())

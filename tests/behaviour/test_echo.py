@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 
 from echodtest import (Echod, WAIT, connect, recv_exact, roundtrip_halfclose,
-                       run, split_addr)
+                       split_addr)
 
 NC = shutil.which("nc")
 
@@ -21,14 +21,12 @@ def nc_args(addr):
     return [NC, "-N", sa[0], str(sa[1])]
 
 
-def test_every_byte_value_comes_back():
-    with Echod("--listen", "127.0.0.1:0") as d:
-        data = bytes(range(256)) * 64
-        with connect(d.addrs[0]) as s:
-            for i in range(0, len(data), 1000):
-                s.sendall(data[i:i + 1000])
-            assert recv_exact(s, len(data)) == data
-        d.stop()
+def test_every_byte_value_comes_back(echod):
+    data = bytes(range(256)) * 64
+    with connect(echod.addrs[0]) as s:
+        for i in range(0, len(data), 1000):
+            s.sendall(data[i:i + 1000])
+        assert recv_exact(s, len(data)) == data
 
 
 def test_8mib_random_roundtrip_with_half_close():
@@ -122,5 +120,3 @@ def test_one_worker_serves_everything():
         assert roundtrip_halfclose(d.addrs[0], data) == data
         d.stop()
 
-
-run(globals())

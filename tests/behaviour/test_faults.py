@@ -13,17 +13,18 @@ import struct
 import subprocess
 import time
 
+import pytest
+
 from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once,
-                       roundtrip_halfclose_on, run)
+                       roundtrip_halfclose_on)
 
 LOAD = os.environ["ECHOD_LOAD"]
 
 
 def test_out_of_memory_drops_the_connection_not_the_daemon():
     if SANITIZED:
-        print("# SKIP: ASan reserves terabytes of address space, so "
-              "RLIMIT_AS cannot be used under it")
-        return
+        pytest.skip("ASan reserves terabytes of address space, so "
+                    "RLIMIT_AS cannot be used under it")
     cap = 400 << 20
 
     def limit():
@@ -344,6 +345,3 @@ def test_sigterm_with_10k_clients_that_stay_cuts_them_at_drain_timeout():
         assert m and int(m.group(1)) == conns, d.log()[-2000:]
         assert r["mismatches"] == 0, r
 
-
-if __name__ == "__main__":
-    run(globals())

@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from echodtest import (WAIT, Echod, NotifySocket, connect, echo_once,
-                       metrics_addr, pile_of_connects, recv_exact, run,
+                       metrics_addr, need_root, pile_of_connects, recv_exact,
                        run_cmd, scrape, wait_until)
 
 EX_USAGE = 64
@@ -243,6 +243,7 @@ def test_accept_failures_under_churn_log_a_few_lines_not_a_stream():
 def test_one_unanswerable_datagram_costs_only_itself():
     # The kernel refuses replies to 127.0.0.99 (as it refuses one to a
     # broadcast address, or an unreachable one): sendmmsg stops there.
+    need_root("an nft rule")
     table = "echodtest%d" % os.getpid()
     rules = ("add table inet %s\n"
              "add chain inet %s out { type filter hook output priority 0; }\n"
@@ -441,33 +442,32 @@ def test_idle_timeout_holds_after_many_reloads():
 
 
 # 11. HEAD /metrics and HEAD /healthz answered with a body.
-def test_head_has_no_body():
-    with Echod("--listen", "127.0.0.1:0", "--metrics", "0") as d:
-        host, port = metrics_addr(d)
-        for path in ("/metrics", "/healthz"):
-            s = socket.create_connection((host, port), timeout=WAIT)
-            s.sendall(b"HEAD %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
-            got = b""
-            while b"\r\n\r\n" not in got:
+def test_head_has_no_body(echod_with):
+    d = echod_with("--listen", "127.0.0.1:0", "--metrics", "0")
+    host, port = metrics_addr(d)
+    for path in ("/metrics", "/healthz"):
+        s = socket.create_connection((host, port), timeout=WAIT)
+        s.sendall(b"HEAD %s HTTP/1.1\r\nHost: x\r\n\r\n" % path.encode())
+        got = b""
+        while b"\r\n\r\n" not in got:
+            b = s.recv(4096)
+            assert b, got
+            got += b
+        head, rest = got.split(b"\r\n\r\n", 1)
+        s.settimeout(0.5)
+        try:
+            while True:
                 b = s.recv(4096)
-                assert b, got
-                got += b
-            head, rest = got.split(b"\r\n\r\n", 1)
-            s.settimeout(0.5)
-            try:
-                while True:
-                    b = s.recv(4096)
-                    if not b:
-                        break
-                    rest += b
-            except socket.timeout:
-                pass
-            s.close()
-            assert head.startswith(b"HTTP/1.1 200"), head
-            length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
-            assert length > 0, head         # what GET would send
-            assert rest == b"", (path, rest[:80])
-        d.stop()
+                if not b:
+                    break
+                rest += b
+        except socket.timeout:
+            pass
+        s.close()
+        assert head.startswith(b"HTTP/1.1 200"), head
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        assert length > 0, head         # what GET would send
+        assert rest == b"", (path, rest[:80])
 
 
 # 12a. A --config path that becomes a FIFO blocked the main thread on
@@ -529,6 +529,7 @@ def test_reload_opens_new_listeners_with_its_own_backlog():
 # 13. With no idle timeout and no keepalive, a peer that vanished (no
 #     FIN, no RST) held its connection and slot for ever.
 def test_keepalive_frees_the_slot_of_a_vanished_peer():
+    need_root("an nft rule")
     table = "echodtest%d" % os.getpid()
     with Echod("--listen", "127.0.0.1:0", "--keepalive", "2",
                "--metrics", "0") as d:
@@ -559,5 +560,3 @@ def test_keepalive_frees_the_slot_of_a_vanished_peer():
         s.close()
         d.stop()
 
-
-run(globals())

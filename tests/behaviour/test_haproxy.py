@@ -13,7 +13,7 @@ import socket
 import subprocess
 import time
 
-from echodtest import WAIT, Echod, run
+from echodtest import WAIT, Echod
 from haproxytest import HAProxy
 
 LOAD = os.environ["ECHOD_LOAD"]
@@ -144,6 +144,3 @@ def test_proxy_protocol_acl_and_per_ip_see_the_real_client():
                 s.close()
         d.stop()
 
-
-if __name__ == "__main__":
-    run(globals())

@@ -10,7 +10,7 @@ import struct
 import time
 
 from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once, recv_exact,
-                       run, scrape, wait_until)
+                       scrape, wait_until)
 
 
 def pattern(seed, n):
@@ -233,5 +233,3 @@ def test_fd_exhaustion_does_not_spin_and_recovers():
         d.wait_log(r"accepting new connections again")
         d.stop()
 
-
-run(globals())

@@ -5,7 +5,9 @@ import re
 import socket
 import tempfile
 
-from echodtest import Echod, echo_once, port_of, run, run_cmd
+import pytest
+
+from echodtest import Echod, echo_once, port_of, run_cmd
 
 EX_UNAVAILABLE = 69
 
@@ -48,8 +50,7 @@ def test_default_address_is_localhost_7777():
     try:
         probe.bind(("127.0.0.1", 7777))
     except OSError:
-        print("# SKIP port 7777 is busy on this machine")
-        return
+        pytest.skip("port 7777 is busy on this machine")
     finally:
         probe.close()
     with Echod() as d:
@@ -121,5 +122,3 @@ def test_abstract_unix_socket():
         echo_once("unix:" + name)
         d.stop()
 
-
-run(globals())

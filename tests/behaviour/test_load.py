@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from echodtest import WAIT, Echod, free_port, run
+from echodtest import WAIT, Echod, free_port, need_root
 
 LOAD = os.environ["ECHOD_LOAD"]
 
@@ -146,6 +146,7 @@ class NftDrop:
     completes the handshake."""
 
     def __init__(self, port):
+        need_root("an nft rule")
         self.table = "echodload%d" % os.getpid()
         rules = ("add table inet %s\n"
                  "add chain inet %s out { type filter hook output "
@@ -239,5 +240,3 @@ def test_usage_errors_exit_64():
                        text=True, timeout=WAIT)
     assert p.returncode == 64 and "0.1 to 86400" in p.stderr, p
 
-
-run(globals())

@@ -12,8 +12,7 @@ import time
 import urllib.error
 import urllib.request
 
-from echodtest import WAIT, Echod, connect, echo_once, recv_exact, run, \
-    wait_until
+from echodtest import WAIT, Echod, connect, echo_once, recv_exact, wait_until
 
 NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
 LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
@@ -236,5 +235,3 @@ def test_metrics_bind_errors_are_explained():
     finally:
         holder.close()
 
-
-run(globals())

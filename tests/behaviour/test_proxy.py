@@ -8,7 +8,7 @@ import struct
 import tempfile
 import time
 
-from echodtest import WAIT, Echod, connect, recv_exact, run
+from echodtest import WAIT, Echod, connect, recv_exact
 
 SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 
@@ -204,6 +204,3 @@ def test_config_file_flag_and_reload():
         d.stop()
     os.unlink(f.name)
 
-
-if __name__ == "__main__":
-    run(globals())

@@ -11,7 +11,7 @@ import threading
 import time
 
 from echodtest import (WAIT, Echod, connect, echo_once, recv_exact,
-                       roundtrip_halfclose, run, run_cmd)
+                       roundtrip_halfclose, run_cmd)
 
 
 def conf(text):
@@ -252,5 +252,3 @@ def test_config_file_errors_at_start():
     for e in (err,):
         assert len(e.strip().splitlines()) == 1, e
 
-
-run(globals())

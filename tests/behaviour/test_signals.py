@@ -7,7 +7,7 @@ import socket
 import tempfile
 
 from echodtest import (Echod, connect, echo_once, recv_exact,
-                       roundtrip_halfclose_on, run)
+                       roundtrip_halfclose_on)
 
 
 def refused(addr):
@@ -76,8 +76,8 @@ def test_sigint_with_no_clients_stops_cleanly():
 
 
 def test_journald_lines_carry_priority_and_no_timestamp():
-    logpath = tempfile.mktemp(prefix="echod-journal-")
-    open(logpath, "wb").close()
+    fd, logpath = tempfile.mkstemp(prefix="echod-journal-")
+    os.close(fd)
     st = os.stat(logpath)
     with Echod("--listen", "127.0.0.1:0", "--listen", "127.0.0.1:0",
                "--max-conns", "1", "--log-level", "debug",
@@ -97,8 +97,8 @@ def test_journald_lines_carry_priority_and_no_timestamp():
 
 
 def test_journald_error_line_is_priority_3():
-    logpath = tempfile.mktemp(prefix="echod-journal-")
-    open(logpath, "wb").close()
+    fd, logpath = tempfile.mkstemp(prefix="echod-journal-")
+    os.close(fd)
     st = os.stat(logpath)
     holder = socket.socket()
     holder.bind(("127.0.0.1", 0))
@@ -123,5 +123,3 @@ def test_foreign_journal_stream_is_ignored():
                             r"echod\[\d+\] (info|warn|error|debug): ", line), \
                 line
 
-
-run(globals())

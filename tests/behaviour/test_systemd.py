@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from echodtest import (ECHOD, WAIT, Echod, NotifySocket, connect, echo_once,
-                       free_port, recv_exact, run, wait_until)
+                       free_port, recv_exact, wait_until)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
 ANALYZE = shutil.which("systemd-analyze")
@@ -325,5 +325,3 @@ def test_meson_install_places_binary_units_and_man_page():
         "lib/systemd/system"), found["echod.service"]
     shutil.rmtree(dest)
 
-
-run(globals())

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 
-from echodtest import WAIT, Echod, run, run_cmd, split_addr
+from echodtest import WAIT, Echod, need_root, run_cmd, split_addr
 
 NC = shutil.which("nc")
 
@@ -64,9 +64,7 @@ def test_real_netcat_udp():
 
 
 def test_datagrams_from_reflector_ports_are_dropped():
-    if os.geteuid() != 0:
-        print("# SKIP binding source ports below 1024 needs root")
-        return
+    need_root("binding source ports below 1024")
     with Echod("--listen", "udp:127.0.0.1:0") as d:
         addr = udp_addr(d)
         for port in (7, 13, 17, 19, 37, 53, 123, 1023):
@@ -137,5 +135,3 @@ def test_bad_udp_values_are_usage_errors():
         assert rc == 64 and needle in err, (args, rc, err)
         assert len(err.strip().splitlines()) == 1, err
 
-
-run(globals())

@@ -11,7 +11,14 @@ import socket
 import subprocess
 import time
 
-from echodtest import ECHOD, WAIT, Echod, forged_udp, run, wait_until
+import pytest
+
+from echodtest import ECHOD, WAIT, Echod, forged_udp, need_root, wait_until
+
+
+@pytest.fixture(autouse=True)
+def root_only():
+    need_root("forging datagrams (a raw socket)")
 
 
 def udp_stats(d):
@@ -157,5 +164,3 @@ def test_two_echod_hosts_on_the_same_port_do_not_loop():
             a.stop()
             b.stop()
 
-
-run(globals())
