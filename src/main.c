@@ -91,9 +91,21 @@ main(int argc, char **argv)
 	static struct sd_listen inherited;
 	struct config *cfgp;
 	struct echod ed;
+	sigset_t early, old;
 	char err[512];
 	int rc;
 
+	/*
+	 * Until server_init() has its handlers in place, a SIGTERM, SIGHUP
+	 * or SIGUSR1 (a reload sent as echod starts) would kill it: hold
+	 * them pending until then.
+	 */
+	sigemptyset(&early);
+	sigaddset(&early, SIGTERM);
+	sigaddset(&early, SIGINT);
+	sigaddset(&early, SIGHUP);
+	sigaddset(&early, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &early, &old);
 	sanitize_stdio();
 	if ((cfgp = calloc(1, sizeof(*cfgp))) == NULL) {
 		fprintf(stderr, "echod: out of memory\n");
@@ -123,6 +135,8 @@ main(int argc, char **argv)
 	if (server_init(&ed, cfgp) == -1)
 		fatalx(EX_OSERR, "cannot set up the event loop: %s (raise "
 		    "'ulimit -n' if descriptors ran out)", strerror(errno));
+	/* Handled from now on, in the loop; workers start with them off. */
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	ed.argc = argc;
 	ed.argv = argv;
 	if ((rc = start(&ed, &inherited, err, sizeof(err))) != 0) {

@@ -7,10 +7,13 @@
  * reading and storing what a client sends while a reply is pending.  Here
  * every bound is ours and small: admit.c caps connections at
  * ADMIT_METRICS_MAX and pauses this port with the others when descriptors
- * run out; a request head is at most HTTP_HEAD_MAX bytes; reading stops
- * once it is complete; the answer is written with "Connection: close" and
- * the connection closed once it is out; and each connection has
- * METRICS_DEADLINE_SEC in all, however slowly it sends or reads.
+ * run out; a request head is at most HTTP_HEAD_MAX bytes and must arrive
+ * within METRICS_REQUEST_SEC (so slow clients cannot hold the few slots
+ * long); reading stops once it is complete; the answer is written with
+ * "Connection: close" within METRICS_REPLY_SEC.  Then our side is shut
+ * down and whatever the client still sends is read and thrown away for
+ * up to METRICS_LINGER_SEC before the close, so that unread bytes do not
+ * turn the close into a reset that destroys the answer in flight.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -36,13 +39,16 @@
 #include "echod/sockets.h"
 #include "echod/stats.h"
 
-#define METRICS_DEADLINE_SEC	10
+#define METRICS_REQUEST_SEC	2
+#define METRICS_REPLY_SEC	8
+#define METRICS_LINGER_SEC	1
 #define METRICS_BACKLOG		16
 
 struct metrics_conn {
 	struct echod		*ed;
 	struct bufferevent	*bev;
 	struct event		*deadline;
+	int			 answered;	/* reading only to discard */
 	LIST_ENTRY(metrics_conn) entry;
 };
 
@@ -52,6 +58,8 @@ struct metrics {
 	size_t			 n;
 	LIST_HEAD(, metrics_conn) conns;
 };
+
+static void	mc_event_cb(struct bufferevent *, short, void *);
 
 static void
 mc_close(struct metrics_conn *mc)
@@ -97,6 +105,15 @@ read_process(struct process_stats *p)
 	p->known = 1;
 }
 
+static void
+mc_deadline(struct metrics_conn *mc, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	if (evtimer_add(mc->deadline, &tv) == -1)
+		mc_close(mc);
+}
+
 /* The status line, headers and (unless HEAD) BODY, then close. */
 static void
 respond(struct metrics_conn *mc, int head, int status, const char *reason,
@@ -111,9 +128,11 @@ respond(struct metrics_conn *mc, int head, int status, const char *reason,
 		mc_close(mc);
 		return;
 	}
-	/* The write callback closes once everything is out. */
+	/* The write callback goes on once everything is out. */
+	mc->answered = 1;
 	bufferevent_disable(mc->bev, EV_READ);
 	bufferevent_enable(mc->bev, EV_WRITE);
+	mc_deadline(mc, METRICS_REPLY_SEC);
 }
 
 static void
@@ -193,6 +212,10 @@ mc_read_cb(struct bufferevent *bev, void *arg)
 	char *head;
 	int rc, status;
 
+	if (mc->answered) {		/* after the answer: thrown away */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
 	if (len > HTTP_HEAD_MAX)
 		len = HTTP_HEAD_MAX;
 	if ((head = (char *)evbuffer_pullup(in, (ssize_t)len)) == NULL) {
@@ -214,8 +237,18 @@ mc_read_cb(struct bufferevent *bev, void *arg)
 static void
 mc_write_cb(struct bufferevent *bev, void *arg)
 {
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		mc_close(arg);
+	struct metrics_conn *mc = arg;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+		return;
+	/* Out: say so (FIN), then wait a moment for the client's close. */
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_setcb(bev, mc_read_cb, NULL, mc_event_cb, mc);
+	if (bufferevent_enable(bev, EV_READ) == -1) {
+		mc_close(mc);
+		return;
+	}
+	mc_deadline(mc, METRICS_LINGER_SEC);
 }
 
 static void
@@ -240,7 +273,7 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	static struct log_limit oom_ll;
 	struct echod *ed = arg;
-	struct timeval tv = { METRICS_DEADLINE_SEC, 0 };
+	struct timeval tv = { METRICS_REQUEST_SEC, 0 };
 	struct metrics_conn *mc;
 
 	(void)evl;

@@ -168,17 +168,42 @@ reload(struct echod *ed)
 	notify_reloaded(ed);
 }
 
+/* The reload itself, once per loop turn however many SIGHUPs came. */
+static void
+reload_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct echod *ed = arg;
+
+	(void)fd;
+	(void)what;
+	if (ed->state != ECHOD_RUNNING)
+		return;
+	log_info("received SIGHUP: reloading the configuration");
+	reload(ed);
+}
+
+int
+reload_init(struct echod *ed)
+{
+	ed->reload_ev = event_new(ed->base, -1, 0, reload_cb, ed);
+	return ed->reload_ev == NULL ? -1 : 0;
+}
+
 void
 reload_on_sighup(int sig, short what, void *arg)
 {
+	static struct log_limit ll;
 	struct echod *ed = arg;
 
 	(void)sig;
 	(void)what;
 	if (ed->state != ECHOD_RUNNING) {
-		log_info("ignoring SIGHUP while shutting down");
+		log_info_limited(&ll, "ignoring SIGHUP while shutting down");
 		return;
 	}
-	log_info("received SIGHUP: reloading the configuration");
-	reload(ed);
+	/*
+	 * A storm of SIGHUPs is one reload per loop turn, reading the file
+	 * as it is after the last of them: active already, this adds none.
+	 */
+	event_active(ed->reload_ev, EV_TIMEOUT, 0);
 }

@@ -224,7 +224,8 @@ server_init(struct echod *ed, const struct config *cfg)
 	    main_wake_cb, ed);
 	if (ed->wake_ev == NULL || event_add(ed->wake_ev, NULL) == -1)
 		return -1;
-	if ((ed->sigterm_ev = add_signal(ed, SIGTERM, signal_cb)) == NULL ||
+	if (reload_init(ed) == -1 ||
+	    (ed->sigterm_ev = add_signal(ed, SIGTERM, signal_cb)) == NULL ||
 	    (ed->sigint_ev = add_signal(ed, SIGINT, signal_cb)) == NULL ||
 	    (ed->sigusr1_ev = add_signal(ed, SIGUSR1, sigusr1_cb)) == NULL ||
 	    (ed->sighup_ev = add_signal(ed, SIGHUP, reload_on_sighup)) == NULL)
@@ -294,6 +295,7 @@ server_free(struct echod *ed)
 	free_event(&ed->sigint_ev);
 	free_event(&ed->sigusr1_ev);
 	free_event(&ed->sighup_ev);
+	free_event(&ed->reload_ev);
 	free_event(&ed->stats_ev);
 	free_event(&ed->drain_ev);
 	if (ed->base != NULL)

@@ -42,7 +42,12 @@ bind_socket(const struct sockaddr *sa, socklen_t len, int type, int backlog,
 	fd = socket(sa->sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return errno;
-	if (sa->sa_family != AF_UNIX &&
+	/*
+	 * TCP: rebind at once after a restart (TIME_WAIT).  Never UDP: there
+	 * SO_REUSEADDR would let any local user bind the same port beside us
+	 * and take the datagrams meant for echod.
+	 */
+	if (type == SOCK_STREAM && sa->sa_family != AF_UNIX &&
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1)
 		goto fail;
 	/* Let [::]:P and 0.0.0.0:P be two listeners, as on every BSD. */

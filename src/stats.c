@@ -17,7 +17,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses, %llu "
 	    "bytes held (%llu over --memory-limit); "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
-	    "%llu own-port, %llu bad-source, %llu acl, %llu rate, %llu send",
+	    "%llu own-port, %llu bad-source, %llu loop, %llu acl, %llu rate, "
+	    "%llu send",
 	    (unsigned long long)s->open, (unsigned long long)s->accepted,
 	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
 	    (unsigned long long)s->err_reset, (unsigned long long)s->err_oom,
@@ -32,8 +33,9 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->memory_pauses,
 	    (unsigned long long)s->udp.in, (unsigned long long)s->udp.out,
 	    (unsigned long long)s->udp.dropped_port,
-	    (unsigned long long)s->udp.dropped_loop,
+	    (unsigned long long)s->udp.dropped_own,
 	    (unsigned long long)s->udp.dropped_source,
+	    (unsigned long long)s->udp.dropped_loop,
 	    (unsigned long long)s->udp.dropped_acl,
 	    (unsigned long long)s->udp.dropped_rate,
 	    (unsigned long long)s->udp.dropped_send);
@@ -193,9 +195,11 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	sample(&o, "echod_datagrams_dropped_total",
 	    "{reason=\"reflector_port\"}", s->udp.dropped_port);
 	sample(&o, "echod_datagrams_dropped_total",
-	    "{reason=\"own_port\"}", s->udp.dropped_loop);
+	    "{reason=\"own_port\"}", s->udp.dropped_own);
 	sample(&o, "echod_datagrams_dropped_total",
 	    "{reason=\"bad_source\"}", s->udp.dropped_source);
+	sample(&o, "echod_datagrams_dropped_total",
+	    "{reason=\"loop\"}", s->udp.dropped_loop);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"acl\"}",
 	    s->udp.dropped_acl);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"rate\"}",

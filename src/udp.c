@@ -1,7 +1,9 @@
 /*
  * udp.c: the datagram echo (see udp.h).  Reads in batches with recvmmsg()
  * and answers with sendmmsg(), reusing the same buffers: the reply is the
- * request, byte for byte and length for length.
+ * request, byte for byte and length for length.  udpguard.h refuses the
+ * sources that would loop or reflect; udploop.h breaks the loops those
+ * rules cannot see coming.
  *
  * sendmmsg() stops at the first datagram the kernel refuses (a reply to
  * a broadcast source is EACCES, an unroutable one ENETUNREACH) and says
@@ -27,6 +29,7 @@
 #include "echod/stats.h"
 #include "echod/udp.h"
 #include "echod/udpguard.h"
+#include "echod/udploop.h"
 
 #define UDP_BATCH		CONFIG_UDP_BATCH_MAX
 #define UDP_BATCHES_PER_WAKE	8	/* then let others run */
@@ -38,18 +41,21 @@ struct udp {
 	struct sockaddr_storage	 from[UDP_BATCH];
 	struct iovec		 iov[UDP_BATCH];
 	struct mmsghdr		 in[UDP_BATCH], out[UDP_BATCH];
+	uint64_t		 sig[UDP_BATCH];	/* per out[] */
+	struct udploop		 loop;
 	struct udp_stats	 stats;
 	struct ratelimit	 rate;		/* --udp-rate, if on */
 	/* Our UDP sockets and their ports: never answer those (udpguard.h). */
 	int			 fds[UDP_SOCKETS_MAX];
 	uint16_t		 ports[UDP_SOCKETS_MAX];
 	size_t			 nsockets;
-	struct log_limit	 guard_ll, rate_ll, recv_ll;
+	struct log_limit	 guard_ll, rate_ll, recv_ll, loop_ll;
 };
 
-/* Should this datagram be answered?  Counts why not. */
+/* Should this datagram (signature SIG) be answered?  Counts why not. */
 static int
-udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
+udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t sig,
+    uint64_t now)
 {
 	struct udp *u = ed->udp;
 	struct udp_stats *st = &u->stats;
@@ -62,7 +68,7 @@ udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
 		st->dropped_port++;
 		goto guarded;
 	case UDPGUARD_OWN_PORT:
-		st->dropped_loop++;
+		st->dropped_own++;
 		goto guarded;
 	case UDPGUARD_BAD_SOURCE:
 		st->dropped_source++;
@@ -70,6 +76,17 @@ udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t now)
 	}
 	if (!acl_allows(&ed->cfg->acl, from)) {
 		st->dropped_acl++;
+		return 0;
+	}
+	if (udploop_check(&u->loop, from, sig, now)) {
+		char name[ADDR_STRLEN];
+
+		st->dropped_loop++;
+		addr_format(from, sizeof(struct sockaddr_storage), name,
+		    sizeof(name));
+		log_info_limited(&u->loop_ll, "udp: %s keeps sending back what "
+		    "echod just sent it (an echo loop with another echo "
+		    "service?); dropped one to end it", name);
 		return 0;
 	}
 	if (u->rate.slots != NULL && addr_ip_of(from, &src) == 0 &&
@@ -89,7 +106,7 @@ guarded:
 
 /* Send OUT[0..N): every datagram the kernel takes; count the rest. */
 static void
-udp_send(struct udp *u, int fd, unsigned n)
+udp_send(struct udp *u, int fd, unsigned n, uint64_t now)
 {
 	unsigned i = 0;
 	int sent, k;
@@ -100,6 +117,9 @@ udp_send(struct udp *u, int fd, unsigned n)
 			for (k = 0; k < sent; k++) {
 				u->stats.out++;
 				u->stats.bytes_out += u->out[i + k].msg_len;
+				udploop_sent(&u->loop,
+				    u->out[i + k].msg_hdr.msg_name,
+				    u->sig[i + k], now);
 			}
 			i += (unsigned)sent;
 			continue;
@@ -121,7 +141,7 @@ udp_batch(struct echod *ed, int fd)
 {
 	struct udp *u = ed->udp;
 	unsigned batch = ed->cfg->udp_batch, nout = 0;
-	uint64_t now;
+	uint64_t now, sig;
 	int n, i;
 
 	for (i = 0; i < (int)batch; i++) {
@@ -147,17 +167,19 @@ udp_batch(struct echod *ed, int fd)
 
 		u->stats.in++;
 		u->stats.bytes_in += len;
-		if (!udp_wanted(ed, h->msg_name, now))
+		sig = udploop_sig(&u->loop, u->buf[i], len);
+		if (!udp_wanted(ed, h->msg_name, sig, now))
 			continue;
 		/* Same buffer, same length: never larger than the request. */
 		u->iov[i].iov_len = len;
+		u->sig[nout] = sig;
 		u->out[nout].msg_hdr = *h;
 		u->out[nout].msg_hdr.msg_flags = 0;
 		u->out[nout].msg_hdr.msg_control = NULL;
 		u->out[nout].msg_hdr.msg_controllen = 0;
 		nout++;
 	}
-	udp_send(u, fd, nout);
+	udp_send(u, fd, nout, now);
 	return n;
 }
 
@@ -184,6 +206,11 @@ udp_serve(struct echod *ed, int fd, struct event **evp)
 	if (ed->udp == NULL) {
 		if ((ed->udp = calloc(1, sizeof(*ed->udp))) == NULL)
 			return -1;
+		if (udploop_init(&ed->udp->loop, &ed->hash_key) == -1) {
+			free(ed->udp);
+			ed->udp = NULL;
+			return -1;
+		}
 		udp_reconfigure(ed, ed->cfg);
 	}
 	u = ed->udp;
@@ -244,6 +271,7 @@ udp_free(struct echod *ed)
 	if (ed->udp == NULL)
 		return;
 	ratelimit_free(&ed->udp->rate);
+	udploop_free(&ed->udp->loop);
 	free(ed->udp);
 	ed->udp = NULL;
 }

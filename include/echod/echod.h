@@ -86,6 +86,7 @@ struct echod {
 	size_t			 nlisteners_start;
 	struct event		*sigterm_ev, *sigint_ev, *sighup_ev;
 	struct event		*sigusr1_ev;
+	struct event		*reload_ev;	/* reload.c: SIGHUPs coalesced */
 	struct event		*stats_ev;	/* --stats-interval */
 	struct event		*drain_ev;
 	uint64_t		 drain_from;	/* open when draining began */

@@ -6,7 +6,13 @@
 #ifndef ECHOD_RELOAD_H
 #define ECHOD_RELOAD_H
 
-/* The SIGHUP handler: re-read, validate, apply; never exits. */
+struct echod;
+
+/* The event that reloads; 0, or -1 (out of memory). */
+int	reload_init(struct echod *ed);
+
+/* The SIGHUP handler: re-read, validate, apply; never exits.  SIGHUPs
+ * that arrive together make one reload. */
 void	reload_on_sighup(int sig, short what, void *arg);
 
 #endif

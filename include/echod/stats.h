@@ -13,7 +13,8 @@ struct udp_stats {
 	uint64_t	in, out;		/* datagrams */
 	uint64_t	bytes_in, bytes_out;
 	uint64_t	dropped_port;		/* source port below 1024 */
-	uint64_t	dropped_loop;		/* from one of our own ports */
+	uint64_t	dropped_own;		/* from one of our own ports */
+	uint64_t	dropped_loop;		/* udploop.h broke a loop */
 	uint64_t	dropped_source;		/* broadcast, multicast, ... */
 	uint64_t	dropped_acl, dropped_rate;
 	uint64_t	dropped_send;		/* socket would not take it */

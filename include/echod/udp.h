@@ -2,8 +2,9 @@
  * udp: RFC 862's datagram echo, served by the main thread.  Each datagram
  * goes back to its sender unchanged (so a reply is never larger than its
  * request), unless udpguard.h says its source must not be answered, the
- * ACL denies the sender, or the sender is over its --udp-rate.  Those are
- * dropped and counted.  A reply the kernel refuses costs only itself.
+ * ACL denies the sender, udploop.h sees a loop, or the sender is over its
+ * --udp-rate.  Those are dropped and counted.  A reply the kernel refuses
+ * costs only itself.
  */
 #ifndef ECHOD_UDP_H
 #define ECHOD_UDP_H

@@ -29,9 +29,10 @@ def udp_stats(d):
     wait_until(lambda: d.log().count("stats: ") > n, what="stats line")
     line = d.log().split("stats: ")[-1]
     m = re.search(r"udp (\d+) datagrams in, (\d+) out, dropped (\d+) "
-                  r"reflector-port, (\d+) own-port, (\d+) bad-source", line)
+                  r"reflector-port, (\d+) own-port, (\d+) bad-source, "
+                  r"(\d+) loop", line)
     assert m, line
-    return dict(zip(("in", "out", "privileged", "own", "bad"),
+    return dict(zip(("in", "out", "privileged", "own", "bad", "loop"),
                     map(int, m.groups())))
 
 
@@ -89,6 +90,27 @@ def test_broadcast_and_privileged_sources_are_not_answered():
         assert st["in"] == 3 and st["out"] == 0, st
         assert st["bad"] == 1 and st["privileged"] == 2, st
         d.stop()
+
+
+def test_loop_between_two_echo_services_on_other_ports_is_broken():
+    # Two echod on unprivileged ports that are not each other's: the
+    # port rules cannot see it; the loop breaker does.
+    with Echod("--listen", "udp:127.0.0.1:0") as a, \
+         Echod("--listen", "udp:127.0.0.1:0") as b:
+        pa, pb = udp_port(a.addrs[0]), udp_port(b.addrs[0])
+        forged_udp("127.0.0.1", pb, "127.0.0.1", pa, b"loop me\n")
+        time.sleep(1)
+        sa, sb = udp_stats(a), udp_stats(b)
+        time.sleep(1)
+        sa2 = udp_stats(a)
+        print("# one datagram forged %d -> %d: a %s, b %s; a second later "
+              "a has %d in" % (pb, pa, sa, sb, sa2["in"]))
+        assert sa["loop"] + sb["loop"] == 1, (sa, sb)
+        assert sa2["in"] == sa["in"], "the loop goes on"
+        assert sa["in"] <= 600, sa
+        assert answered("127.0.0.1", pa) and answered("127.0.0.1", pb)
+        a.stop()
+        b.stop()
 
 
 class Netns:
