@@ -6,7 +6,7 @@
 # valgrind keeps descriptors of its own below the limit the test sets.
 set -eu
 cd "$(dirname "$0")/.."
-sh tests/deps.sh valgrind
+sh tests/deps.sh valgrind python3-pytest
 sh tests/build.sh build >/dev/null
 logs=$(mktemp -d /tmp/echod-vg.XXXX)
 wrap=$logs/echod
@@ -22,10 +22,11 @@ for t in ${*:-echo signals listen reload metrics udp acl systemd faults proxy ha
 	if (cd tests/behaviour && ECHOD=$wrap ECHOD_SANITIZED=1 \
 	    ECHOD_LOAD=$(pwd)/../../build/bench/echod-load \
 	    ECHOD_BUILD_ROOT=$(pwd)/../../build \
-	    python3 "test_$t.py" > "$logs/$t.tap" 2>&1); then
-		echo "$t: ok"
+	    pytest-3 -q -rs -p no:cacheprovider "test_$t.py" \
+	    > "$logs/$t.out" 2>&1); then
+		echo "$t: ok ($(tail -n 1 "$logs/$t.out"))"
 	else
-		echo "$t: FAILED (see $logs/$t.tap)"
+		echo "$t: FAILED (see $logs/$t.out)"
 		status=1
 	fi
 done
