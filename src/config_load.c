@@ -3,6 +3,7 @@
  * validated struct config (see config_load.h).
  */
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -82,9 +83,22 @@ slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 	return 0;
 }
 
+/* Nothing but blanks: what a file being rewritten in place looks like. */
+static int
+blank(const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isspace((unsigned char)text[i]))
+			return 0;
+	return 1;
+}
+
 /*
  * Copy ARGV into A, putting each --config file's words after it.  The
- * first file that holds no option at all is named in EMPTY.
+ * first file that is empty (or blank) is named in EMPTY; one of comments
+ * only is not empty (a packaged file with every option commented out).
  */
 static int
 expand_argv(int argc, char **argv, struct config_args *a, char *empty,
@@ -92,7 +106,7 @@ expand_argv(int argc, char **argv, struct config_args *a, char *empty,
 {
 	size_t len;
 	char *text;
-	int i, rc, before;
+	int i, rc;
 
 	for (i = 0; i < argc; i++) {
 		const char *path = NULL;
@@ -109,13 +123,12 @@ expand_argv(int argc, char **argv, struct config_args *a, char *empty,
 			continue;
 		if ((rc = slurp(path, &text, &len, err, errlen)) != 0)
 			return rc;
-		before = a->argc;
+		if (blank(text, len) && empty[0] == '\0')
+			snprintf(empty, emptylen, "%s", path);
 		rc = config_file_expand(a, path, text, len, err, errlen);
 		free(text);
 		if (rc == -1)
 			return EX_USAGE;
-		if (a->argc == before && empty[0] == '\0')
-			snprintf(empty, emptylen, "%s", path);
 	}
 	return 0;
 oom:

@@ -48,16 +48,17 @@ keep_fixed(const struct config *old, struct config *ncfg)
 /*
  * A file being rewritten in place (an editor, '>') is empty for a moment,
  * and applying that would close every listener the file named and drop
- * every rule.  Refuse a reload that reads an empty file, or that would
- * leave no configured listener where there were some.
+ * every rule.  Refuse a reload that reads an empty (or blank) file, or
+ * that would leave no configured listener where there were some.  A file
+ * of comments only is fine: that is a packaged file left at its defaults.
  */
 static int
 reload_sane(const struct config *old, const struct config *ncfg, char *err,
     size_t errlen)
 {
 	if (ncfg->empty_config[0] != '\0') {
-		snprintf(err, errlen, "%s: the file holds no options (caught "
-		    "while being rewritten?); write the new file beside it and "
+		snprintf(err, errlen, "%s: the file is empty (caught while "
+		    "being rewritten?); write the new file beside it and "
 		    "rename it over the old one", ncfg->empty_config);
 		return -1;
 	}

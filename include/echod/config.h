@@ -61,7 +61,7 @@ struct config {
 	struct acl		proxy_from;	/* who may send one */
 	int			proxy_from_unix; /* Unix-socket peers may */
 	char			config_path[256]; /* --config, for the log */
-	char			empty_config[256]; /* a --config with no option */
+	char			empty_config[256]; /* a blank --config file */
 	enum log_level		log_level;
 };
 

@@ -98,10 +98,10 @@ def test_empty_or_listenerless_config_is_refused_and_nothing_changes():
     with Echod("--config", path) as d:
         held = connect(d.addrs[0])
         for text, why in (
-                ("", r"the file holds no options"),
-                ("# being rewritten\n\n", r"the file holds no options"),
-                ("deny 127.0.0.9\n", r"no --listen is left, which would "
-                 r"close every listener")):
+                ("", r"the file is empty"),
+                (" \n\n", r"the file is empty"),
+                ("# all commented\ndeny 127.0.0.9\n",
+                 r"no --listen is left, which would close every listener")):
             with open(path, "w") as f:          # in place, not renamed
                 f.write(text)
             log = reload(d)
@@ -113,6 +113,17 @@ def test_empty_or_listenerless_config_is_refused_and_nothing_changes():
         held.sendall(b"ok")
         assert recv_exact(held, 2) == b"ok"
         held.close()
+        d.stop()
+
+
+def test_a_file_of_comments_only_reloads():
+    # A packaged config file leaves every option commented at its
+    # default: that is not a file caught mid-rewrite.
+    path = conf("# listen localhost:7777\n# max-conns 100\n")
+    with Echod("--listen", "127.0.0.1:0", "--config", path) as d:
+        log = reload(d)
+        assert "configuration reloaded" in log, log
+        echo_once(d.addrs[0])
         d.stop()
 
 
