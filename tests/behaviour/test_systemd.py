@@ -12,7 +12,7 @@ import tempfile
 import time
 
 from echodtest import (ECHOD, WAIT, Echod, NotifySocket, connect, echo_once,
-                       free_port, recv_exact, wait_until)
+                       free_port, recv_exact, run_cmd, wait_until)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
 ANALYZE = shutil.which("systemd-analyze")
@@ -312,15 +312,21 @@ def test_meson_install_places_binary_units_and_man_page():
         for f in files:
             found[f] = os.path.join(root, f)
     for f in ("echod", "echod.8", "echod.socket", "echod.service",
-              "echod@.socket", "echod@.service"):
+              "echod@.socket", "echod@.service", "echod.conf"):
         assert f in found, (f, sorted(found))
     assert os.access(found["echod"], os.X_OK)
     installed = "/" + os.path.relpath(found["echod"], dest)
-    for unit in ("echod.service", "echod@.service"):
+    conf = "/" + os.path.relpath(found["echod.conf"], dest)
+    assert conf.endswith("/etc/echod/echod.conf"), conf
+    for unit, args in (("echod.service", " --config " + conf),
+                       ("echod@.service", "")):
         with open(found[unit]) as f:
             text = f.read()
-        assert "ExecStart=%s\n" % installed in text, text
+        assert "ExecStart=%s%s\n" % (installed, args) in text, text
         assert "@" + "sbindir@" not in text
+    # The installed file parses, as echod would read it.
+    rc, out, err = run_cmd(["--config", found["echod.conf"], "--help"])
+    assert rc == 0, err
     assert os.path.dirname(found["echod.service"]).endswith(
         "lib/systemd/system"), found["echod.service"]
     shutil.rmtree(dest)
