@@ -9,9 +9,9 @@
  * per message), stream (as fast as the server drains), churn (connect, echo
  * S bytes, close, again) and idle (hold C connections, then check each).
  *
- * It is honest at the edges: connecting has the same deadline (--seconds)
- * and signals as the rest, the run fails (exit 1, with the reason) when
- * nothing came back, and the JSON is valid whatever happened.
+ * It is honest at the edges: connecting has a deadline (--seconds again)
+ * and obeys the signals as the rest does, the run fails (exit 1, with the
+ * reason) when nothing came back, and the JSON is valid whatever happened.
  */
 #define _GNU_SOURCE
 #include <sys/epoll.h>
@@ -56,6 +56,7 @@ struct lconn {
 	uint64_t	 next_seq;	/* udp */
 	uint64_t	 progress;	/* udp: last reply (ns) */
 	uint64_t	 cycle_start;	/* churn */
+	int		 opened;	/* made, at least once */
 };
 
 struct load {
@@ -83,14 +84,18 @@ struct load {
 	struct hist	 lat;
 };
 
-/* SIGINT/SIGTERM end the timed phase early; the report still comes. */
+/*
+ * SIGINT, SIGTERM or SIGHUP ends the connecting or timed phase early; a
+ * second one ends the wait for what is in flight too.  The report still
+ * comes.
+ */
 static volatile sig_atomic_t stop_requested;
 
 static void
 on_stop_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	stop_requested = stop_requested + 1;
 }
 
 static uint64_t
@@ -191,6 +196,7 @@ udp_start(struct load *L, struct lconn *c)
 	if (c->fd == -1 || connect(c->fd, (void *)&L->addr, L->addrlen) == -1)
 		return conn_failed(L, c);
 	c->state = C_OPEN;
+	c->opened = 1;
 	c->wants_out = 0;
 	L->open++;
 	epoll_ctl(L->ep, EPOLL_CTL_ADD, c->fd, &ev);
@@ -276,6 +282,7 @@ conn_opened(struct load *L, struct lconn *c)
 	unsigned i;
 
 	c->state = C_OPEN;
+	c->opened = 1;
 	L->connecting--;
 	L->open++;
 	switch (L->o.mode) {
@@ -298,8 +305,12 @@ conn_opened(struct load *L, struct lconn *c)
 	conn_flush(L, c);
 }
 
-/* Compare N received bytes at stream offset C->recvd; count differences. */
-static void
+/*
+ * Compare N received bytes at stream offset C->recvd; count differences.
+ * Returns how many of them belong to the stream: bytes beyond what was
+ * sent are all wrong, counted once, and never advance C->recvd.
+ */
+static size_t
 verify(struct load *L, struct lconn *c, const unsigned char *buf, size_t n)
 {
 	size_t done = 0;
@@ -320,6 +331,7 @@ verify(struct load *L, struct lconn *c, const unsigned char *buf, size_t n)
 				L->mismatches += buf[done + i] != want[i];
 		done += chunk;
 	}
+	return n;
 }
 
 /* Messages completed by the bytes just received. */
@@ -367,8 +379,7 @@ conn_readable(struct load *L, struct lconn *c)
 				conn_kill(L, c, 1);
 			return;
 		}
-		verify(L, c, L->rbuf, (size_t)n);
-		c->recvd += (uint64_t)n;
+		c->recvd += verify(L, c, L->rbuf, (size_t)n);
 		L->bytes_in += (uint64_t)n;
 		if (L->o.mode == MODE_PINGPONG)
 			pingpong_received(L, c, before);
@@ -441,7 +452,14 @@ udp_readable(struct load *L, struct lconn *c)
 		memcpy(&seq, L->rbuf, 8);
 		slot = (unsigned)(seq % L->o.depth);
 		if (c->stamps[slot] == 0 || c->seqs[slot] != seq) {
-			L->late++;	/* given up on, or a duplicate */
+			/* Late (given up on) or a duplicate, if it is one we
+			 * sent, intact; anything else came back damaged. */
+			if (seq < c->next_seq && (size_t)n == L->o.size &&
+			    (udp_fill(L, c, seq, want),
+			    memcmp(L->rbuf, want, (size_t)n) == 0))
+				L->late++;
+			else
+				L->mismatches += (uint64_t)n;
 			continue;
 		}
 		udp_fill(L, c, seq, want);
@@ -601,7 +619,8 @@ missing_bytes(struct load *L)
 
 /*
  * Out of time (or told to stop) while connecting: the connects still in
- * progress and those never started are given up, and counted.
+ * progress and those never started are given up (counted at the end as
+ * connections never made).
  */
 static void
 abandon_connects(struct load *L)
@@ -616,17 +635,27 @@ abandon_connects(struct load *L)
 			c->fd = -1;
 			c->state = C_DEAD;
 			L->connecting--;
-			L->unconnected++;
 		}
 	}
-	L->unconnected += L->o.conns - L->next_to_connect;
 	L->next_to_connect = L->o.conns;
+}
+
+/* Connections never made, not even once (churn makes them again). */
+static unsigned
+never_made(const struct load *L)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < L->o.conns; i++)
+		n += !L->c[i].opened;
+	return n;
 }
 
 static void
 run(struct load *L)
 {
 	uint64_t last = 0, last_reconnect = 0, deadline;
+	sig_atomic_t signals;
 	unsigned i;
 
 	L->t0 = L->now = now_ns();
@@ -639,9 +668,12 @@ run(struct load *L)
 		connect_more(L);
 		loop_once(L, 50);
 	}
-	if (L->o.mode != MODE_CHURN &&
-	    (L->next_to_connect < L->o.conns || L->connecting > 0))
+	/* Churn reconnects all the time: only never-started ones count. */
+	if (L->next_to_connect < L->o.conns ||
+	    (L->connecting > 0 && L->o.mode != MODE_CHURN)) {
+		L->interrupted = stop_requested != 0;
 		abandon_connects(L);
+	}
 	if (L->o.mode != MODE_CHURN) {
 		L->t0 = L->now;
 		L->running = L->o.mode != MODE_IDLE;
@@ -673,10 +705,11 @@ run(struct load *L)
 		reconnect_due(L, &last_reconnect);
 		progress(L, &last);
 	}
+	if (L->now < L->t_end)
+		L->interrupted = 1;	/* a signal ended it early */
 	L->running = 0;
 	L->finished = 1;
 	L->t_end = L->now;
-	L->interrupted = stop_requested != 0;
 	if (L->o.mode == MODE_STREAM)
 		for (i = 0; i < L->o.conns; i++)
 			L->c[i].target = L->c[i].sent;
@@ -690,9 +723,12 @@ run(struct load *L)
 			conn_flush(L, c);
 		}
 	}
-	/* Let what is in flight come back (and be checked). */
+	/* Let what is in flight come back (and be checked), unless a
+	 * signal comes meanwhile. */
 	deadline = L->now + DRAIN_NS;
-	while (L->now < deadline && !all_echoed(L)) {
+	signals = stop_requested;
+	while (L->now < deadline && !all_echoed(L) &&
+	    stop_requested == signals) {
 		loop_once(L, 50);
 		if (L->o.mode == MODE_UDP)
 			udp_expire(L);
@@ -741,14 +777,8 @@ rate(double n, double secs)
 static const char *
 verdict(const struct load *L, uint64_t missing, char *why, size_t len)
 {
-	if (L->unconnected > 0)
-		snprintf(why, len, "%u of %u connections were not made %s",
-		    L->unconnected, L->o.conns, L->interrupted ?
-		    "(interrupted)" : "within --seconds");
-	else if (L->connect_failures > 0)
-		snprintf(why, len, "%llu connects failed",
-		    (unsigned long long)L->connect_failures);
-	else if (L->mismatches > 0)
+	/* The worst first: wrong bytes say the server is broken. */
+	if (L->mismatches > 0)
 		snprintf(why, len, "%llu bytes came back wrong",
 		    (unsigned long long)L->mismatches);
 	else if (missing > 0)
@@ -757,6 +787,13 @@ verdict(const struct load *L, uint64_t missing, char *why, size_t len)
 	else if (L->errors > 0)
 		snprintf(why, len, "%llu connections failed",
 		    (unsigned long long)L->errors);
+	else if (L->unconnected > 0)
+		snprintf(why, len, "%u of %u connections were not made %s",
+		    L->unconnected, L->o.conns, L->interrupted ?
+		    "(interrupted)" : "within --seconds");
+	else if (L->connect_failures > 0)
+		snprintf(why, len, "%llu connects failed",
+		    (unsigned long long)L->connect_failures);
 	else if (L->bytes_in == 0)
 		snprintf(why, len, "nothing was echoed");
 	else if (L->o.mode == MODE_UDP && L->messages * 100 <
@@ -776,8 +813,8 @@ report(struct load *L, const char *failure)
 	uint64_t missing = missing_bytes(L);
 
 	printf("{\"mode\":\"%s\",\"conns\":%u,\"size\":%zu,\"depth\":%u,"
-	    "\"seconds\":%.3f,\"connected\":%u,\"connect_failures\":%llu,"
-	    "\"unconnected\":%u,"
+	    "\"seconds\":%.3f,\"connected\":%u,\"open\":%u,"
+	    "\"connect_failures\":%llu,\"unconnected\":%u,"
 	    "\"messages\":%llu,\"msgs_per_sec\":%.1f,\"bytes_in\":%llu,"
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
 	    "\"errors\":%llu,\"datagrams\":%llu,\"lost\":%llu,\"late\":%llu,"
@@ -786,7 +823,8 @@ report(struct load *L, const char *failure)
 	    "\"p999\":%.1f,\"max\":%.1f},\"interrupted\":%s,\"ok\":%s,"
 	    "\"failure\":%s%s%s}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
-	    L->open, (unsigned long long)L->connect_failures, L->unconnected,
+	    L->o.conns - L->unconnected, L->open,
+	    (unsigned long long)L->connect_failures, L->unconnected,
 	    (unsigned long long)L->messages, rate((double)L->messages, secs),
 	    (unsigned long long)L->bytes_in,
 	    rate((double)L->bytes_in / 1e6, secs),
@@ -852,6 +890,9 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_stop_signal);
 	signal(SIGTERM, on_stop_signal);
+	signal(SIGHUP, on_stop_signal);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -897,6 +938,7 @@ main(int argc, char **argv)
 		}
 	}
 	run(&L);
+	L.unconnected = never_made(&L);
 	failure = verdict(&L, missing_bytes(&L), why, sizeof(why));
 	report(&L, failure);
 	return failure == NULL ? 0 : 1;

@@ -105,7 +105,8 @@ static const char usage_text[] =
 "  --allow CIDR, --deny CIDR  who may connect or send (repeat; first match\n"
 "                         wins; default: everyone), e.g. --deny 10.0.0.0/8\n"
 "  --udp-rate N/s         answer at most N datagrams per second per source\n"
-"                         (default: no limit)\n"
+"                         address (default 1000/s, which bounds an echo\n"
+"                         loop anyone could start; 0: no limit)\n"
 "  --udp-batch N          datagrams read and answered per system call\n"
 "                         (1 to 32; default 32; 1 turns batching off)\n"
 "  --stats-interval SECONDS  log the counters this often (default 0: only\n"
@@ -148,6 +149,7 @@ config_defaults(struct config *cfg)
 	cfg->drain_timeout = CONFIG_DRAIN_DEFAULT;
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->udp_batch = CONFIG_UDP_BATCH_MAX;
+	cfg->udp_rate = CONFIG_UDP_RATE_DEFAULT;
 	cfg->keepalive = CONFIG_KEEPALIVE_DEFAULT;
 	cfg->memory_limit = CONFIG_MEMORY_AUTO;
 }
@@ -205,8 +207,8 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		if (num_parse_size(arg, CONFIG_MEMORY_MIN, CONFIG_MEMORY_MAX,
 		    &cfg->memory_limit, &why) == -1) {
 			snprintf(err, errlen, "--memory-limit '%s' %s; give bytes "
-			    "from 1M to 1T, e.g. 512M, or 0 for no limit", arg,
-			    why);
+			    "from 1M to 1024G, e.g. 512M, or 0 for no limit",
+			    arg, why);
 			return -1;
 		}
 		return 0;

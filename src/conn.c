@@ -5,9 +5,10 @@
  * bytes straight back (and pulls bulk data with 64 KiB recv/send pairs past
  * libevent's 4 KiB read); what the socket will not take is queued in the
  * output (echo.c packs it), and the bufferevent writes it later.  If a
- * client sends faster than it reads, its output grows to --buffer-limit;
- * then we stop reading from it (the kernel's window pushes back on the
- * client) until the output drains to half the limit (le-proxy's pattern:
+ * client sends faster than it reads, its output grows to --buffer-limit
+ * (or, past --memory-limit, to its share of it: membudget.h); then we stop
+ * reading from it (the kernel's window pushes back on the client) until
+ * half of what was queued has drained (le-proxy's pattern:
  * libevent's read high-water mark stops reading only roughly and can spin,
  * libevent issue #891).
  *
@@ -66,7 +67,7 @@ conn_mem_held(struct echod *ed, size_t n)
 {
 	if (n == 0 || membudget_add(&ed->mem, n) != 1)
 		return;
-	atomic_store(&mem_logged, log_warnx_limited(&mem_ll, "holding over "
+	atomic_store(&mem_logged, log_limited(&mem_ll, LOG_LEVEL_WARN, "holding over "
 	    "--memory-limit %llu bytes for clients that do not read their "
 	    "echo: those holding the most are not read until they drain",
 	    (unsigned long long)atomic_load(&ed->mem.limit)));
@@ -77,8 +78,7 @@ conn_mem_released(struct echod *ed, size_t n)
 {
 	if (n > 0 && membudget_sub(&ed->mem, n) == -1 &&
 	    atomic_exchange(&mem_logged, 0))
-		log_info("back under --memory-limit: every client is read "
-		    "again as its output drains");
+		log_info("back under --memory-limit");
 }
 
 static void	conn_read_cb(struct bufferevent *, void *);
@@ -169,7 +169,7 @@ conn_out_of_memory(struct conn *c)
 		    NULL, &tv);
 	}
 #endif
-	log_warnx_limited(&oom_ll, "connection %llu: out of memory queueing "
+	log_limited(&oom_ll, LOG_LEVEL_WARN, "connection %llu: out of memory queueing "
 	    "its echo; closed it (lower --buffer-limit or --max-conns)", id);
 }
 
@@ -255,7 +255,8 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	    conncount_open(&c->w->ed->conns))) {
 		bufferevent_disable(bev, EV_READ);
 		c->flags |= CONN_PAUSED;
-		WSTAT_ADD(c->w, pauses, 1);
+		if (queued >= limit)	/* membudget.c counts its own */
+			WSTAT_ADD(c->w, pauses, 1);
 		/* Read again once half of it has gone. */
 		conn_wait_output(c, queued / 2);
 		log_debug("connection %llu: %zu bytes wait for the client to "
@@ -378,7 +379,7 @@ conn_log_open(struct conn *c, int fd)
 static void
 conn_drop(struct worker *w, int fd, struct perip_entry *ip)
 {
-	log_warnx_limited(&oom_ll, "dropping a new connection: out of memory");
+	log_limited(&oom_ll, LOG_LEVEL_WARN, "dropping a new connection: out of memory");
 	WSTAT_ADD(w, err_oom, 1);
 	if (fd != -1)
 		close(fd);

@@ -196,6 +196,13 @@ listener_reconcile(struct echod *ed, const struct config *ncfg, char *err,
 			listener_close_one(ed, l);
 			continue;
 		}
+		/* A kept stream socket takes the new --backlog: listen(2)
+		 * again changes it in place (systemd's sockets keep theirs). */
+		if (i < before && l->has_spec && l->evl != NULL &&
+		    ncfg->backlog != ed->cfg->backlog &&
+		    listen(l->sock.fd, ncfg->backlog) == -1)
+			log_warn("listener %s keeps its old backlog",
+			    l->sock.name);
 		if (i >= before)
 			log_info("listening on %s (new in the configuration)",
 			    l->sock.name);

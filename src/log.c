@@ -195,22 +195,18 @@ log_vlimited(struct log_limit *ll, enum log_level level, const char *fmt,
 	return 1;
 }
 
-#define LOG_LIMITED_FN(fn, lvl)				\
-int							\
-fn(struct log_limit *ll, const char *fmt, ...)		\
-{							\
-	int saved = errno, logged;			\
-	va_list ap;					\
-							\
-	va_start(ap, fmt);				\
-	logged = log_vlimited(ll, lvl, fmt, ap);	\
-	va_end(ap);					\
-	errno = saved;					\
-	return logged;					\
-}
+int
+log_limited(struct log_limit *ll, enum log_level level, const char *fmt, ...)
+{
+	int saved = errno, logged;
+	va_list ap;
 
-LOG_LIMITED_FN(log_warnx_limited, LOG_LEVEL_WARN)
-LOG_LIMITED_FN(log_info_limited, LOG_LEVEL_INFO)
+	va_start(ap, fmt);
+	logged = log_vlimited(ll, level, fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return logged;
+}
 
 void
 fatalx(int ex, const char *fmt, ...)

@@ -80,8 +80,7 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
 	held = fdbudget_open_now();
 	ed->fds_held = held - ed->nlisteners;
 	admit_reconfigure(ed, cfg, fdbudget_max_conns(cfg, held));
-	membudget_set_limit(&ed->mem, cfg->memory_limit == CONFIG_MEMORY_AUTO ?
-	    memlimit_default() : cfg->memory_limit);
+	membudget_set_limit(&ed->mem, memlimit_of(cfg));
 	return 0;
 }
 
@@ -100,11 +99,7 @@ main(int argc, char **argv)
 	 * or SIGUSR1 (a reload sent as echod starts) would kill it: hold
 	 * them pending until then.
 	 */
-	sigemptyset(&early);
-	sigaddset(&early, SIGTERM);
-	sigaddset(&early, SIGINT);
-	sigaddset(&early, SIGHUP);
-	sigaddset(&early, SIGUSR1);
+	server_signals(&early);
 	sigprocmask(SIG_BLOCK, &early, &old);
 	sanitize_stdio();
 	if ((cfgp = calloc(1, sizeof(*cfgp))) == NULL) {

@@ -85,21 +85,3 @@ membudget_parse_cgroup_max(const char *text)
 	v = strtoull(text, &end, 10);
 	return (*end == '\0' || *end == '\n') ? (uint64_t)v : 0;
 }
-
-uint64_t
-membudget_parse_meminfo(const char *text)
-{
-	const char *line = strstr(text, "MemTotal:");
-	unsigned long long kib;
-	char *end;
-
-	if (line == NULL)
-		return 0;
-	line += strlen("MemTotal:");
-	while (*line == ' ' || *line == '\t')
-		line++;
-	kib = strtoull(line, &end, 10);
-	if (end == line || strncmp(end, " kB", 3) != 0)
-		return 0;
-	return (uint64_t)kib * 1024;
-}

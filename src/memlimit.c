@@ -1,10 +1,14 @@
 /*
- * memlimit.c: read the cgroup's memory.max and /proc/meminfo (see
- * memlimit.h).  cgroup v2 only (Debian 12's default); without it, RAM.
+ * memlimit.c: read the cgroup's memory.max and the host's RAM (see
+ * memlimit.h).  cgroup v2 only (Debian 12's default).  RAM comes from
+ * sysconf(), not /proc/meminfo: the shipped unit's ProcSubset=pid hides
+ * that file from echod.
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "echod/config.h"
 #include "echod/membudget.h"
 #include "echod/memlimit.h"
 
@@ -38,15 +42,21 @@ cgroup_max(void)
 	memmove(cg, cg + 3, strlen(cg + 3) + 1);
 	cg[strcspn(cg, "\n")] = '\0';
 	for (;;) {
+		/* "/" last: a container's own limit sits at its root. */
 		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.max",
 		    strcmp(cg, "/") == 0 ? "" : cg);
 		if (read_text(path, text, sizeof(text)) > 0 &&
 		    (v = membudget_parse_cgroup_max(text)) > 0 &&
 		    (best == 0 || v < best))
 			best = v;
-		if ((slash = strrchr(cg, '/')) == NULL || slash == cg)
+		if (cg[0] == '\0' || strcmp(cg, "/") == 0)
 			break;
-		*slash = '\0';
+		if ((slash = strrchr(cg, '/')) == cg)
+			cg[1] = '\0';		/* up to "/" */
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			break;
 	}
 	return best;
 }
@@ -54,14 +64,21 @@ cgroup_max(void)
 uint64_t
 memlimit_default(void)
 {
-	char text[4096];
 	uint64_t cg = cgroup_max(), ram = 0;
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
 
-	if (cg > 0)
-		source = "half of the cgroup's memory.max";
-	else if (read_text("/proc/meminfo", text, sizeof(text)) > 0)
-		ram = membudget_parse_meminfo(text);
+	source = cg > 0 ? "half of the cgroup's memory.max" :
+	    "a quarter of RAM";
+	if (cg == 0 && pages > 0 && size > 0)
+		ram = (uint64_t)pages * (uint64_t)size;
 	return membudget_default(cg, ram);
+}
+
+uint64_t
+memlimit_of(const struct config *cfg)
+{
+	return cfg->memory_limit == CONFIG_MEMORY_AUTO ? memlimit_default() :
+	    cfg->memory_limit;
 }
 
 const char *

@@ -304,7 +304,7 @@ oom:
 	if (fd != -1)
 		close(fd);
 	admit_metrics_gone(ed);
-	log_warnx_limited(&oom_ll, "metrics: dropping a connection: out of "
+	log_limited(&oom_ll, LOG_LEVEL_WARN, "metrics: dropping a connection: out of "
 	    "memory");
 }
 

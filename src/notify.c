@@ -73,7 +73,7 @@ notify(struct echod *ed, const char *msg)
 	if (sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&n->sun, n->sunlen) == -1) {
 		if (!n->failing)
-			log_warnx_limited(&n->fail_ll, "cannot notify systemd "
+			log_limited(&n->fail_ll, LOG_LEVEL_WARN, "cannot notify systemd "
 			    "at NOTIFY_SOCKET=%s: %s", getenv("NOTIFY_SOCKET"),
 			    strerror(errno));
 		n->failing = 1;

@@ -50,13 +50,14 @@ find_or_evict(struct ratelimit *rl, const struct addr_ip *src,
 			oldest = &set[i];
 	}
 	/*
-	 * A new source starts with one datagram of credit, not a full
-	 * bucket: pushing a source out of its set (by sending from others
-	 * that share it) must not refill it.
+	 * A new source starts with a small credit, not a full bucket:
+	 * pushing a source out of its set (by sending from others that
+	 * share it) must not refill it.
 	 */
 	oldest->src = *src;
 	oldest->used = 1;
-	oldest->tokens = RATELIMIT_FIRST_CREDIT;
+	oldest->tokens = rl->rate < RATELIMIT_FIRST_BURST ? rl->rate :
+	    RATELIMIT_FIRST_BURST;
 	oldest->last_ns = now_ns;
 	return oldest;
 }
@@ -94,9 +95,10 @@ ratelimit_parse(const char *text, uint64_t *rate, char *err, size_t errlen)
 	}
 	memcpy(num, text, len);
 	num[len] = '\0';
-	if (num_parse_u64(num, 1, 10000000, rate, &why) == -1) {
-		snprintf(err, errlen, "--udp-rate '%s': '%s' %s; give 1 to "
-		    "10000000 per second, e.g. 100/s", text, num, why);
+	if (num_parse_u64(num, 0, 10000000, rate, &why) == -1) {
+		snprintf(err, errlen, "--udp-rate '%s': '%s' %s; give 0 (no "
+		    "limit) to 10000000 per second, e.g. 100/s", text, num,
+		    why);
 		return -1;
 	}
 	return 0;

@@ -49,12 +49,13 @@ keep_fixed(const struct config *old, struct config *ncfg)
  * A file being rewritten in place (an editor, '>') is empty for a moment,
  * and applying that would close every listener the file named and drop
  * every rule.  Refuse a reload that reads an empty (or blank) file, or
- * that would leave no configured listener where there were some.  A file
- * of comments only is fine: that is a packaged file left at its defaults.
+ * that would close every listener the configuration named to fall back to
+ * the default address (under systemd its sockets stay, so that is fine).
+ * A file of comments only is fine: a packaged file left at its defaults.
  */
 static int
-reload_sane(const struct config *old, const struct config *ncfg, char *err,
-    size_t errlen)
+reload_sane(const struct echod *ed, const struct config *old,
+    const struct config *ncfg, char *err, size_t errlen)
 {
 	if (ncfg->empty_config[0] != '\0') {
 		snprintf(err, errlen, "%s: the file is empty (caught while "
@@ -62,11 +63,14 @@ reload_sane(const struct config *old, const struct config *ncfg, char *err,
 		    "rename it over the old one", ncfg->empty_config);
 		return -1;
 	}
-	if (ncfg->listen_is_default && !old->listen_is_default) {
+	/* Sockets from systemd stay whatever the file says: no harm. */
+	if (ncfg->listen_is_default && !old->listen_is_default &&
+	    ed->ninherited == 0) {
 		snprintf(err, errlen, "%s: no --listen is left, which would "
-		    "close every listener; name at least one",
-		    ncfg->config_path[0] ? ncfg->config_path :
-		    "the command line");
+		    "close every listener and open the default %s:%d "
+		    "instead; name at least one", ncfg->config_path[0] ?
+		    ncfg->config_path : "the command line",
+		    LISTEN_DEFAULT_HOST, LISTEN_DEFAULT_PORT);
 		return -1;
 	}
 	return 0;
@@ -86,8 +90,7 @@ apply_limits(struct echod *ed, const struct config *ncfg)
 	uint64_t max = fdbudget_max_conns(ncfg, fds_held(ed));
 
 	admit_reconfigure(ed, ncfg, max);
-	membudget_set_limit(&ed->mem, ncfg->memory_limit ==
-	    CONFIG_MEMORY_AUTO ? memlimit_default() : ncfg->memory_limit);
+	membudget_set_limit(&ed->mem, memlimit_of(ncfg));
 	udp_reconfigure(ed, ncfg);
 	log_set_level(ncfg->log_level);
 	if (ed->stats_ev != NULL)
@@ -143,7 +146,7 @@ reload(struct echod *ed)
 	}
 	ed->old_cfgs = olds;
 	rc = config_load(ed->argc, ed->argv, ncfg, err, sizeof(err));
-	if (rc == 0 && reload_sane(old, ncfg, err, sizeof(err)) == -1)
+	if (rc == 0 && reload_sane(ed, old, ncfg, err, sizeof(err)) == -1)
 		rc = -1;
 	if (rc == 0) {
 		keep_fixed(old, ncfg);
@@ -199,7 +202,7 @@ reload_on_sighup(int sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	if (ed->state != ECHOD_RUNNING) {
-		log_info_limited(&ll, "ignoring SIGHUP while shutting down");
+		log_limited(&ll, LOG_LEVEL_INFO, "ignoring SIGHUP while shutting down");
 		return;
 	}
 	/*

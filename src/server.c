@@ -156,7 +156,7 @@ libevent_log_cb(int severity, const char *msg)
 	static struct log_limit ll;
 
 	if (severity >= EVENT_LOG_WARN)
-		log_warnx_limited(&ll, "libevent: %s", msg);
+		log_limited(&ll, LOG_LEVEL_WARN, "libevent: %s", msg);
 	else
 		log_debug("libevent: %s", msg);
 }
@@ -264,6 +264,16 @@ free_event(struct event **ev)
 }
 
 void
+server_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+}
+
+void
 server_free(struct echod *ed)
 {
 	sigset_t late;
@@ -273,11 +283,7 @@ server_free(struct echod *ed)
 	 * SIGTERM arriving then (a storm of them, say) would kill us with a
 	 * signal instead of exit 0.  Held pending, they die with us.
 	 */
-	sigemptyset(&late);
-	sigaddset(&late, SIGTERM);
-	sigaddset(&late, SIGINT);
-	sigaddset(&late, SIGHUP);
-	sigaddset(&late, SIGUSR1);
+	server_signals(&late);
 	pthread_sigmask(SIG_BLOCK, &late, NULL);
 	ed->state = ECHOD_STOPPING;
 	listener_close_all(ed);

@@ -348,7 +348,7 @@ int
 sockets_adopt(int fd, const char *name, struct sock *out, char *err,
     size_t errlen)
 {
-	int rc, flags, udp = 0;
+	int rc, flags, udp = 0, off = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_inherited(fd, name, &udp, err, errlen)) != 0)
@@ -356,6 +356,14 @@ sockets_adopt(int fd, const char *name, struct sock *out, char *err,
 	/* systemd passes blocking sockets unless NonBlocking=yes. */
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1)
+		return listen_error_explain(errno, name, 0, err, errlen);
+	/*
+	 * systemd binds with SO_REUSEADDR; on a datagram socket that lets
+	 * any local user bind the same port beside us and take our
+	 * datagrams.  Turned off, a second bind fails (EADDRINUSE).
+	 */
+	if (udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &off,
+	    sizeof(off)) == -1)
 		return listen_error_explain(errno, name, 0, err, errlen);
 	out->fd = fd;
 	name_socket(out, udp);

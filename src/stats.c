@@ -15,7 +15,7 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    "the per-IP limit, %llu without a PROXY header, %llu not in "
 	    "--proxy-from; "
 	    "tcp %llu bytes in, %llu out, %llu backpressure pauses, %llu "
-	    "bytes held (%llu over --memory-limit); "
+	    "bytes held, %llu pauses at --memory-limit; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu own-port, %llu bad-source, %llu loop, %llu acl, %llu rate, "
 	    "%llu send",

@@ -57,11 +57,9 @@ struct log_limit {
 int	log_limit_pass(struct log_limit *ll, uint64_t now_ns,
 	    uint64_t interval_ns, uint64_t *held);
 
-/* log_warnx() / log_info() through LL; 1 if the line went out. */
-int	log_warnx_limited(struct log_limit *ll, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
-int	log_info_limited(struct log_limit *ll, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/* Log at LEVEL (no strerror) through LL; 1 if the line went out. */
+int	log_limited(struct log_limit *ll, enum log_level level,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* CLOCK_MONOTONIC in nanoseconds: for every deadline and rate. */
 uint64_t log_now_ns(void);

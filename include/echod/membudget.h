@@ -52,7 +52,4 @@ uint64_t	membudget_default(uint64_t memory_max, uint64_t ram_bytes);
 /* "max\n" or a number of bytes: memory.max's text.  0 for "max". */
 uint64_t	membudget_parse_cgroup_max(const char *text);
 
-/* The "MemTotal:" line of /proc/meminfo's TEXT, in bytes (0: none). */
-uint64_t	membudget_parse_meminfo(const char *text);
-
 #endif

@@ -9,8 +9,13 @@
 
 #include <stdint.h>
 
+struct config;
+
 /* The default --memory-limit for this process. */
 uint64_t	memlimit_default(void);
+
+/* CFG's --memory-limit, or the default when it gave none. */
+uint64_t	memlimit_of(const struct config *cfg);
 
 /* What it was derived from, for the start-up line ("cgroup", "RAM"). */
 const char	*memlimit_source(void);

@@ -3,8 +3,10 @@
  *
  * Buckets live in a 4-way set-associative table indexed by a keyed hash
  * (SipHash, key drawn at start-up): a source not in its set takes the slot
- * of the one seen longest ago, starting with one datagram of credit (a
- * source seen before must not get a fresh burst by being pushed out).
+ * of the one seen longest ago, starting with a small credit (the rate, at
+ * most RATELIMIT_FIRST_BURST), not a full bucket: a client may send a few
+ * at once from the start, and a source pushed out and back in does not
+ * get its whole burst back.
  * Memory never grows with the number of sources (spoofed UDP sources are
  * free to invent); nobody can aim collisions at a victim without the key.
  * Pure: time and the key are passed in.
@@ -19,7 +21,7 @@
 #include "echod/hash.h"
 
 #define RATELIMIT_WAYS		4
-#define RATELIMIT_FIRST_CREDIT	1.0
+#define RATELIMIT_FIRST_BURST	16.0	/* a new source's credit, at most */
 
 struct ratelimit_slot {
 	struct addr_ip	src;
@@ -44,7 +46,7 @@ void	ratelimit_free(struct ratelimit *rl);
 int	ratelimit_allow(struct ratelimit *rl, const struct addr_ip *src,
 	    uint64_t now_ns);
 
-/* "100/s" or "100": a rate of 1 to 10,000,000 per second. */
+/* "100/s" or "100": a rate of 1 to 10,000,000 per second, or 0: none. */
 int	ratelimit_parse(const char *text, uint64_t *rate, char *err,
 	    size_t errlen);
 

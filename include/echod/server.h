@@ -15,6 +15,12 @@ struct config;
  */
 int	server_init(struct echod *ed, const struct config *cfg);
 
+#include <signal.h>
+
+/* The signals the loop handles (TERM, INT, HUP, USR1), into SET: held
+ * pending until server_init() has handlers and once the loop is over. */
+void	server_signals(sigset_t *set);
+
 /* Serve until the last worker has ended; 0 or a sysexits code. */
 int	server_run(struct echod *ed);
 

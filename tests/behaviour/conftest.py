@@ -20,8 +20,9 @@ def echod():
 
 @pytest.fixture
 def echod_with(request):
-    """A factory: echod_with(*args) starts one with ARGS; each is stopped
-    (exit 0, no sanitizer report) when the test ends."""
+    """A factory: echod_with(*args) starts one with ARGS.  When the test
+    ends, one still running is stopped (it must exit 0); every one must
+    have left no sanitizer report."""
     started = []
 
     def start(*args, **kw):
@@ -32,6 +33,8 @@ def echod_with(request):
     for d in started:
         try:
             if d.proc.poll() is None:
-                d.stop()
+                d.stop()        # exit 0, and no sanitizer report
+            else:
+                d.check_sanitizers()    # its exit code was the test's
         finally:
             d.__exit__(None, None, None)

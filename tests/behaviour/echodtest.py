@@ -341,6 +341,42 @@ def need_root(what):
         pytest.skip("%s needs root (CI runs as root)" % what)
 
 
+class NftTable:
+    """An nft table of the test's own with RULES in an output chain
+    ("tcp dport 4000 drop"), deleted on exit."""
+
+    def __init__(self, *rules):
+        need_root("an nft rule")
+        self.name = "echodtest%d_%d" % (os.getpid(), id(self) % 100000)
+        text = ("add table inet %s\nadd chain inet %s out { type filter "
+                "hook output priority 0; }\n" % (self.name, self.name))
+        for r in rules:
+            text += "add rule inet %s out %s\n" % (self.name, r)
+        subprocess.run(["nft", "-f", "-"], input=text, text=True,
+                       check=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["nft", "delete", "table", "inet", self.name])
+        return False
+
+
+def build_preload(src_text, tmpdir):
+    """Compile SRC_TEXT (C) into a shared object for LD_PRELOAD; returns
+    the environment that preloads it (ASan may not come first then)."""
+    src = os.path.join(tmpdir, "shim.c")
+    lib = os.path.join(tmpdir, "shim.so")
+    with open(src, "w") as f:
+        f.write(src_text)
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", lib, src,
+                    "-ldl"], check=True)
+    return {"LD_PRELOAD": lib,
+            "ASAN_OPTIONS": os.environ.get("ASAN_OPTIONS", "") +
+            ":verify_asan_link_order=0"}
+
+
 def forged_udp(src, sport, dst, dport, payload):
     """Send an IPv4/UDP datagram from SRC:SPORT, any address (a raw
     socket, so root only), to DST:DPORT."""

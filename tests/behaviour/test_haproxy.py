@@ -80,7 +80,7 @@ def test_kill_one_instance_mid_run_clients_reconnect_nothing_corrupted():
                   "flight on the cut connections), %d connected at the "
                   "end, %d messages echoed, %d mismatched bytes"
                   % (conns, on_a, r["reconnects"], r["cut_bytes"],
-                     r["connected"], r["messages"], r["mismatches"]))
+                     r["open"], r["messages"], r["mismatches"]))
             b_new = int(rows["b"]["stot"]) - b_sessions_at_kill
             print("# haproxy: a %s (%s), b %s; %d sessions opened on b "
                   "after the kill, %s redispatched from a"
@@ -90,7 +90,7 @@ def test_kill_one_instance_mid_run_clients_reconnect_nothing_corrupted():
             assert r["errors"] == 0 and r["connect_failures"] == 0, r
             # Every client a had was cut and came back, on b.
             assert r["reconnects"] >= on_a, (r, on_a)
-            assert r["connected"] == conns, r
+            assert r["open"] == conns, r
             assert b_new >= on_a, (b_new, on_a)
         b.stop()
 

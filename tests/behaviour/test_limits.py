@@ -80,10 +80,11 @@ def held_bytes(d):
     return int(re.search(r"^echod_held_bytes (\d+)$", text, re.M).group(1))
 
 
-def hold_with_non_readers(args, nclients=100, seconds=2.0):
-    """Start echod with ARGS; NCLIENTS flood it without reading.  Returns
-    (the most echod held at once, the clients' sent counts, echod)."""
-    d = Echod("--listen", "127.0.0.1:0", "--metrics", "0",
+def hold_with_non_readers(start, args, nclients=100, seconds=2.0):
+    """Start echod with START(*ARGS); NCLIENTS flood it without reading.
+    Returns (the most echod held at once, the clients' sent counts, the
+    clients, echod)."""
+    d = start("--listen", "127.0.0.1:0", "--metrics", "0",
               "--buffer-limit", "1M", *args)
     socks = [connect(d.addrs[0], rcvbuf=4096) for _ in range(nclients)]
     most, sent = 0, [0] * nclients
@@ -95,17 +96,16 @@ def hold_with_non_readers(args, nclients=100, seconds=2.0):
     return most, sent, socks, d
 
 
-def test_memory_limit_bounds_what_all_clients_hold_together():
+def test_memory_limit_bounds_what_all_clients_hold_together(echod_with):
     # Each client is within --buffer-limit (1M); 100 of them are not
     # within anything, unless --memory-limit holds the sum.
-    free, _, socks, d = hold_with_non_readers(["--memory-limit", "0"])
+    free, _, socks, _ = hold_with_non_readers(echod_with,
+                                              ["--memory-limit", "0"])
     for s in socks:
         s.close()
-    d.stop()
-    d.__exit__(None, None, None)
     limit = 4 << 20
     held, sent, socks, d = hold_with_non_readers(
-        ["--memory-limit", str(limit)])
+        echod_with, ["--memory-limit", str(limit)])
     print("# 100 clients that never read: %d KiB held without a budget, "
           "%d KiB with --memory-limit %d KiB" % (free >> 10, held >> 10,
                                                  limit >> 10))
@@ -125,8 +125,6 @@ def test_memory_limit_bounds_what_all_clients_hold_together():
         s.close()
     wait_until(lambda: held_bytes(d) == 0, what="nothing held")
     d.wait_log(r"back under --memory-limit")
-    d.stop()
-    d.__exit__(None, None, None)
 
 
 def test_max_conns_holds_the_next_client_until_one_closes():

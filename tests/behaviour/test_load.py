@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from echodtest import WAIT, Echod, free_port, need_root
+from echodtest import WAIT, Echod, NftTable, free_port
 
 LOAD = os.environ["ECHOD_LOAD"]
 
@@ -54,7 +54,8 @@ def test_every_mode_against_echod_is_clean():
 
 
 def test_udp_mode_against_echod_is_clean():
-    with Echod("--listen", "udp:127.0.0.1:0") as d:
+    # A load test from one address: past the default --udp-rate.
+    with Echod("--listen", "udp:127.0.0.1:0", "--udp-rate", "0") as d:
         port = d.addrs[0].rsplit(":", 1)[1]
         for args in (["--conns", "10", "--depth", "2"],
                      ["--conns", "2", "--size", "65507"]):
@@ -102,6 +103,8 @@ class BrokenEcho:
                 total += len(b)
                 if self.flaw == "truncate" and total > 5000:
                     return          # loses the rest
+                if self.flaw == "double":
+                    c.sendall(b)    # everything twice
                 c.sendall(b)
 
 
@@ -141,32 +144,9 @@ def load_raw(args, timeout=WAIT * 3, signal_after=None):
         took
 
 
-class NftDrop:
-    """Every SYN to PORT on this host vanishes: a server that never
-    completes the handshake."""
-
-    def __init__(self, port):
-        need_root("an nft rule")
-        self.table = "echodload%d" % os.getpid()
-        rules = ("add table inet %s\n"
-                 "add chain inet %s out { type filter hook output "
-                 "priority 0; }\n"
-                 "add rule inet %s out tcp dport %d drop\n"
-                 % (self.table, self.table, self.table, port))
-        subprocess.run(["nft", "-f", "-"], input=rules, text=True,
-                       check=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        subprocess.run(["nft", "delete", "table", "inet", self.table])
-        return False
-
-
 def test_connecting_keeps_the_deadline_and_signals():
     port = free_port()
-    with NftDrop(port):
+    with NftTable("tcp dport %d drop" % port):
         rc, r, err, took = load_raw(["--port", str(port), "--seconds", "1",
                                      "--conns", "20"])
         print("# handshakes that never complete, --seconds 1: exit %d "
@@ -176,7 +156,7 @@ def test_connecting_keeps_the_deadline_and_signals():
         assert "not made within --seconds" in err, err
         assert took < 8, took
         rc, r, err, took = load_raw(["--port", str(port), "--seconds", "60",
-                                     "--conns", "20"], signal_after=0.5)
+                                     "--conns", "20"], signal_after=1.0)
         print("# SIGTERM while connecting: exit %d after %.1f s" % (rc, took))
         assert rc == 1 and r["interrupted"] and r["unconnected"] == 20, r
         # A timed phase of no length: rates of 0, not inf or nan (the
@@ -193,7 +173,8 @@ def test_refusing_or_silent_servers_fail_the_run():
                               "--reconnect"])
     print("# --reconnect against a refusing server: exit %d, %s"
           % (rc, r["failure"]))
-    assert rc == 1 and r["failure"] == "nothing was echoed", r
+    assert rc == 1 and not r["ok"] and r["bytes_in"] == 0, r
+    assert r["unconnected"] == 100, r
     rc, r, err, _ = load_raw(["--port", str(port), "--seconds", "0.5",
                               "--mode", "udp", "--conns", "2"])
     print("# udp against a dead port: exit %d, %s" % (rc, r["failure"]))
@@ -225,6 +206,58 @@ def test_refusing_or_silent_servers_fail_the_run():
         silent.close()
     print("# a server that answers nothing: exit %d, %s" % (rc, r["failure"]))
     assert rc == 1 and not r["ok"] and r["missing"] > 0, r
+
+
+def test_extra_bytes_are_counted_once_and_no_message_is_invented():
+    srv = BrokenEcho("double")
+    rc, r = load("--port", str(srv.port), "--mode", "pingpong",
+                 "--conns", "2", "--size", "1K")
+    print("# a server that echoes twice: %d mismatched of %d bytes in, %d "
+          "messages" % (r["mismatches"], r["bytes_in"], r["messages"]))
+    assert rc == 1 and r["mismatches"] > 0, r
+    assert r["mismatches"] <= r["bytes_in"], r
+    assert r["messages"] * 1024 <= r["bytes_in"] / 2 + 2048, r
+
+
+class DamagingUdpEcho:
+    """A UDP echo that flips one bit of every datagram's first byte."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                b, a = self.sock.recvfrom(70000)
+            except OSError:
+                return
+            self.sock.sendto(bytes([b[0] ^ 1]) + b[1:], a)
+
+
+def test_damaged_datagrams_are_mismatches_not_late():
+    srv = DamagingUdpEcho()
+    rc, r = load("--port", str(srv.port), "--mode", "udp", "--conns", "2",
+                 "--min-echoed", "0")
+    print("# a UDP echo that damages every datagram: exit %d, %d bytes "
+          "mismatched, %d late" % (rc, r["mismatches"], r["late"]))
+    assert rc == 1 and r["mismatches"] > 0, r
+    srv.sock.close()
+
+
+def test_sighup_ends_the_run_with_a_report():
+    with Echod("--listen", "127.0.0.1:0") as d:
+        port = d.addrs[0].rsplit(":", 1)[1]
+        p = subprocess.Popen([LOAD, "--quiet", "--port", port, "--seconds",
+                              "30"], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        p.send_signal(signal.SIGHUP)
+        out, _ = p.communicate(timeout=WAIT)
+        r = json.loads(out)
+        assert r["interrupted"] and r["seconds"] < 10, r
+        d.stop()
 
 
 def test_usage_errors_exit_64():

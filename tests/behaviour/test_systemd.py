@@ -2,6 +2,7 @@
 socket activation through systemd-socket-activate, sd_notify READY /
 STATUS / STOPPING / WATCHDOG to a notify socket the test owns, and the unit
 files checked by systemd-analyze verify and security."""
+import errno
 import os
 import re
 import shutil
@@ -115,6 +116,17 @@ def test_inherited_udp_socket_is_served():
                 assert u.recvfrom(100)[0] == b"datagram %d" % i
         assert "listening on udp:127.0.0.1:%d (from systemd" % port \
             in sa.text(), sa.text()
+        # systemd bound it with SO_REUSEADDR; echod turns that off, so
+        # nobody else can bind the port beside it and take its datagrams.
+        thief = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            thief.bind(("127.0.0.1", port))
+            raise AssertionError("another socket bound the port")
+        except OSError as e:
+            assert e.errno == errno.EADDRINUSE, e
+        finally:
+            thief.close()
     finally:
         assert sa.stop() == 0, sa.text()
 

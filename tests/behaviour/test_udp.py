@@ -95,22 +95,35 @@ def burst(s, sa, n):
 
 
 def test_rate_limit_per_source():
-    with Echod("--listen", "udp:127.0.0.1:0", "--udp-rate", "5/s") as d:
+    with Echod("--listen", "udp:127.0.0.1:0", "--udp-rate", "100/s") as d:
         addr = udp_addr(d)
         s, sa = udp_socket(addr, source="127.0.0.1")
-        # A source seen for the first time gets one datagram of credit
-        # (so being pushed out of the table never refills a bucket)...
-        got = burst(s, sa, 40)
-        print("# new source: 40 sent at once, %d answered" % got)
-        assert 1 <= got <= 3, got
+        # A source seen for the first time gets a small burst (16), not a
+        # full bucket (so being pushed out of the table never refills
+        # it)...
+        got = burst(s, sa, 200)
+        print("# new source: 200 sent at once, %d answered" % got)
+        assert 16 <= got <= 30, got
         # Another source has its own bucket.
         t, _ = udp_socket(addr, source="127.0.0.2")
         assert answered(t, sa, b"other", WAIT) == b"other"
-        # ...and one that has waited a second gets its full burst of 5.
+        # ...and one that has waited a second gets its full burst of 100.
         time.sleep(1.1)
-        got = burst(s, sa, 40)
-        print("# after 1.1 s: 40 sent at once, %d answered (rate 5/s)" % got)
-        assert 5 <= got <= 7, got
+        got = burst(s, sa, 200)
+        print("# after 1.1 s: 200 sent at once, %d answered (100/s)" % got)
+        assert 100 <= got <= 115, got
+        d.wait_log(r"dropping datagrams over --udp-rate")
+        d.stop()
+    s.close()
+
+
+def test_rate_limit_is_on_by_default():
+    # 1000/s per source: what bounds an echo loop nobody can see coming.
+    with Echod("--listen", "udp:127.0.0.1:0") as d:
+        s, sa = udp_socket(udp_addr(d), source="127.0.0.1")
+        got = burst(s, sa, 2000)
+        print("# default --udp-rate: 2000 sent at once, %d answered" % got)
+        assert 16 <= got < 2000, got
         d.wait_log(r"dropping datagrams over --udp-rate")
         d.stop()
     s.close()

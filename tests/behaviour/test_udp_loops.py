@@ -95,8 +95,8 @@ def test_broadcast_and_privileged_sources_are_not_answered():
 def test_loop_between_two_echo_services_on_other_ports_is_broken():
     # Two echod on unprivileged ports that are not each other's: the
     # port rules cannot see it; the loop breaker does.
-    with Echod("--listen", "udp:127.0.0.1:0") as a, \
-         Echod("--listen", "udp:127.0.0.1:0") as b:
+    with Echod("--listen", "udp:127.0.0.1:0", "--udp-rate", "0") as a, \
+         Echod("--listen", "udp:127.0.0.1:0", "--udp-rate", "0") as b:
         pa, pb = udp_port(a.addrs[0]), udp_port(b.addrs[0])
         forged_udp("127.0.0.1", pb, "127.0.0.1", pa, b"loop me\n")
         time.sleep(1)
@@ -108,6 +108,26 @@ def test_loop_between_two_echo_services_on_other_ports_is_broken():
         assert sa["loop"] + sb["loop"] == 1, (sa, sb)
         assert sa2["in"] == sa["in"], "the loop goes on"
         assert sa["in"] <= 600, sa
+        assert answered("127.0.0.1", pa) and answered("127.0.0.1", pb)
+        a.stop()
+        b.stop()
+
+
+def test_many_loops_at_once_are_ended_by_the_default_rate():
+    # More loops than the breaker remembers (17, each its own bytes), and
+    # the default --udp-rate: the first drop of each loop ends it.
+    with Echod("--listen", "udp:127.0.0.1:0") as a, \
+         Echod("--listen", "udp:127.0.0.1:0") as b:
+        pa, pb = udp_port(a.addrs[0]), udp_port(b.addrs[0])
+        for i in range(17):
+            forged_udp("127.0.0.1", pb, "127.0.0.1", pa, b"loop %02d\n" % i)
+        time.sleep(1)
+        sa = udp_stats(a)
+        time.sleep(1)
+        sa2 = udp_stats(a)
+        print("# 17 loops forged %d -> %d: a %s; a second later a has %d in"
+              % (pb, pa, sa, sa2["in"]))
+        assert sa2["in"] == sa["in"], "the loops go on"
         assert answered("127.0.0.1", pa) and answered("127.0.0.1", pb)
         a.stop()
         b.stop()

@@ -20,20 +20,26 @@ allow(uint32_t src, uint64_t now)
 	return ratelimit_allow(&rl, &ip, now);
 }
 
-START_TEST(test_new_source_gets_one_then_the_rate)
+START_TEST(test_new_source_gets_a_small_burst_then_the_rate)
 {
 	int i, n = 0;
 
-	ck_assert_int_eq(ratelimit_init(&rl, 10, 1024, &key), 0);
+	ck_assert_int_eq(ratelimit_init(&rl, 1000, 1024, &key), 0);
 	for (i = 0; i < 100; i++)
 		n += allow(1, SEC);
-	ck_assert_int_eq(n, 1);			/* first sight: one credit */
-	ck_assert(!allow(1, SEC + SEC / 20));	/* 0.5 token: not yet */
-	ck_assert(allow(1, SEC + SEC / 10));	/* 1 token after 100 ms */
-	ck_assert(!allow(1, SEC + SEC / 10));
-	for (i = 0, n = 0; i < 100; i++)
+	ck_assert_int_eq(n, (int)RATELIMIT_FIRST_BURST); /* not 1000 */
+	ck_assert(!allow(1, SEC + SEC / 2000));	/* 0.5 token: not yet */
+	ck_assert(allow(1, SEC + SEC / 1000));	/* 1 token after 1 ms */
+	ck_assert(!allow(1, SEC + SEC / 1000));
+	for (i = 0, n = 0; i < 2000; i++)
 		n += allow(1, 100 * SEC);	/* long idle: a full burst */
-	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(n, 1000);
+	ratelimit_free(&rl);
+	/* A rate below the small burst: the rate is the burst. */
+	ck_assert_int_eq(ratelimit_init(&rl, 5, 1024, &key), 0);
+	for (i = 0, n = 0; i < 100; i++)
+		n += allow(2, SEC);
+	ck_assert_int_eq(n, 5);
 	ratelimit_free(&rl);
 }
 END_TEST
@@ -41,24 +47,24 @@ END_TEST
 /*
  * Finding: with a table of one set, four other sources push a victim out;
  * it used to come back with a full bucket (its quota reset at will).  Now
- * it comes back with one datagram of credit, so over any second it gets
- * at most its rate and one more per eviction, not a burst per eviction.
+ * it comes back with the small first credit: each eviction is worth
+ * RATELIMIT_FIRST_BURST datagrams, never the whole burst of 1000.
  */
 START_TEST(test_eviction_does_not_refill_a_source)
 {
 	uint64_t now = SEC;
-	int round, i, victim = 0;
+	int round, i, got;
 
-	ck_assert_int_eq(ratelimit_init(&rl, 10, RATELIMIT_WAYS, &key), 0);
+	ck_assert_int_eq(ratelimit_init(&rl, 1000, RATELIMIT_WAYS, &key), 0);
 	ck_assert_uint_eq(rl.nsets, 1);
-	for (round = 0; round < 100; round++, now += SEC / 1000) {
-		for (i = 0; i < 20; i++)
-			victim += allow(1, now);
+	for (round = 0; round < 10; round++, now += SEC / 100000) {
+		for (i = 0, got = 0; i < 2000; i++)
+			got += allow(1, now);
+		/* The first sight and every eviction: the small credit. */
+		ck_assert_int_le(got, (int)RATELIMIT_FIRST_BURST + 1);
 		for (i = 2; i < 2 + RATELIMIT_WAYS; i++)
 			(void)allow((uint32_t)(round * 16 + i), now);
 	}
-	/* 100 ms at 10/s is 1 token, plus one credit per eviction (100). */
-	ck_assert_int_le(victim, 1 + 1 + 100);
 	ratelimit_free(&rl);
 }
 END_TEST
@@ -94,8 +100,10 @@ START_TEST(test_sources_are_independent)
 
 	ck_assert_int_eq(ratelimit_init(&rl, 2, 1024, &key), 0);
 	ck_assert(allow(1, SEC));
+	ck_assert(allow(1, SEC));
 	ck_assert(!allow(1, SEC));
 	ck_assert(allow(2, SEC));		/* 1 spent does not touch 2 */
+	ck_assert(allow(2, SEC));
 	ck_assert(!allow(2, SEC));
 	for (i = 0; i < 2; i++)
 		ck_assert(allow(1, 5 * SEC));	/* idle: a burst of 2 */
@@ -132,7 +140,8 @@ START_TEST(test_parse_rates)
 	ck_assert_uint_eq(r, 5);
 	ck_assert_int_eq(ratelimit_parse("100/m", &r, err, sizeof(err)), -1);
 	ck_assert_ptr_nonnull(strstr(err, "'100/m'"));
-	ck_assert_int_eq(ratelimit_parse("0/s", &r, err, sizeof(err)), -1);
+	ck_assert_int_eq(ratelimit_parse("0/s", &r, err, sizeof(err)), 0);
+	ck_assert_uint_eq(r, 0);			/* no limit */
 	ck_assert_int_eq(ratelimit_parse("/s", &r, err, sizeof(err)), -1);
 	ck_assert_int_eq(ratelimit_parse("-1/s", &r, err, sizeof(err)), -1);
 	ck_assert_int_eq(ratelimit_parse("99999999999999999999/s", &r, err,
@@ -144,7 +153,7 @@ int
 main(void)
 {
 	return UNIT_RUN("ratelimit",
-	    test_new_source_gets_one_then_the_rate,
+	    test_new_source_gets_a_small_burst_then_the_rate,
 	    test_eviction_does_not_refill_a_source,
 	    test_same_key_same_table_other_key_other_sets,
 	    test_siphash_reference_vector,
