@@ -11,9 +11,10 @@
  * within METRICS_REQUEST_SEC (so slow clients cannot hold the few slots
  * long); reading stops once it is complete; the answer is written with
  * "Connection: close" within METRICS_REPLY_SEC.  Then our side is shut
- * down and whatever the client still sends is read and thrown away for
- * up to METRICS_LINGER_SEC before the close, so that unread bytes do not
- * turn the close into a reset that destroys the answer in flight.
+ * down and whatever the client still sends is read and thrown away (up to
+ * METRICS_LINGER_SEC and METRICS_LINGER_BYTES) before the close, so that
+ * unread bytes do not turn the close into a reset that destroys the
+ * answer in flight.
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -42,6 +43,7 @@
 #define METRICS_REQUEST_SEC	2
 #define METRICS_REPLY_SEC	8
 #define METRICS_LINGER_SEC	1
+#define METRICS_LINGER_BYTES	(64 * 1024)	/* then close, reset or not */
 #define METRICS_BACKLOG		16
 
 struct metrics_conn {
@@ -49,6 +51,7 @@ struct metrics_conn {
 	struct bufferevent	*bev;
 	struct event		*deadline;
 	int			 answered;	/* reading only to discard */
+	size_t			 discarded;	/* since, at most LINGER_BYTES */
 	LIST_ENTRY(metrics_conn) entry;
 };
 
@@ -213,7 +216,12 @@ mc_read_cb(struct bufferevent *bev, void *arg)
 	int rc, status;
 
 	if (mc->answered) {		/* after the answer: thrown away */
+		mc->discarded += evbuffer_get_length(in);
 		evbuffer_drain(in, evbuffer_get_length(in));
+		/* A client that keeps sending is not waiting for the answer:
+		 * no more of our time for it. */
+		if (mc->discarded > METRICS_LINGER_BYTES)
+			mc_close(mc);
 		return;
 	}
 	if (len > HTTP_HEAD_MAX)
