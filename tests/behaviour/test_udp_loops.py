@@ -140,19 +140,25 @@ class Netns:
     def __init__(self):
         tag = "%d" % os.getpid()
         self.a, self.b = "echod-a-" + tag, "echod-b-" + tag
-        self.ip("netns", "add", self.a)
-        self.ip("netns", "add", self.b)
-        self.ip("link", "add", "ea" + tag, "netns", self.a, "type", "veth",
-                "peer", "name", "eb" + tag, "netns", self.b)
-        for ns, dev, addr in ((self.a, "ea" + tag, "10.77.0.1/24"),
-                              (self.b, "eb" + tag, "10.77.0.2/24")):
-            self.ip("-n", ns, "addr", "add", addr, "dev", dev)
-            self.ip("-n", ns, "link", "set", dev, "up")
-            self.ip("-n", ns, "link", "set", "lo", "up")
+        try:
+            self.ip("netns", "add", self.a)
+            self.ip("netns", "add", self.b)
+            self.ip("link", "add", "ea" + tag, "netns", self.a, "type",
+                    "veth", "peer", "name", "eb" + tag, "netns", self.b)
+            for ns, dev, addr in ((self.a, "ea" + tag, "10.77.0.1/24"),
+                                  (self.b, "eb" + tag, "10.77.0.2/24")):
+                self.ip("-n", ns, "addr", "add", addr, "dev", dev)
+                self.ip("-n", ns, "link", "set", dev, "up")
+                self.ip("-n", ns, "link", "set", "lo", "up")
+        except BaseException:
+            self.close()        # no namespace left behind
+            raise
 
     @staticmethod
     def ip(*args):
-        subprocess.run(["ip"] + list(args), check=True)
+        p = subprocess.run(["ip"] + list(args), capture_output=True,
+                           text=True)
+        assert p.returncode == 0, "ip %s: %s" % (" ".join(args), p.stderr)
 
     def run_in(self, ns, code):
         """Python CODE inside namespace NS (echodtest importable)."""
@@ -164,7 +170,8 @@ class Netns:
 
     def close(self):
         for ns in (self.a, self.b):
-            subprocess.run(["ip", "netns", "del", ns])
+            subprocess.run(["ip", "netns", "del", ns],
+                           stderr=subprocess.DEVNULL)
 
     def __enter__(self):
         return self

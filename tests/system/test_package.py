@@ -53,15 +53,29 @@ def mirror():
     return "http://deb.debian.org/debian"
 
 
+def source_files():
+    """The tree's files, as a clean checkout has them: no build output,
+    no VCS data, no earlier package build (git need not be installed)."""
+    skip_dirs = {".git", "obj-x86_64-linux-gnu", "echod", ".debhelper"}
+    for root, dirs, files in os.walk(SOURCE):
+        rel = os.path.relpath(root, SOURCE)
+        dirs[:] = [d for d in dirs if not (
+            d in skip_dirs and (rel == "." or rel == "debian") or
+            (rel == "." and (d.startswith("build") or d.startswith("obj-")))
+            or (rel == "subprojects" and d != "packagefiles"))]
+        for f in files:
+            if rel == "debian" and (f == "files" or ".debhelper" in f or
+                                    f.endswith(".substvars") or
+                                    f == "debhelper-build-stamp"):
+                continue
+            yield os.path.normpath(os.path.join(rel, f))
+
+
 def build_package(work):
     """Build the .deb from a copy of the source tree; return its path."""
     src = os.path.join(work, "echod")
-    files = run("git", "-C", SOURCE, "ls-files", "-co", "--exclude-standard")
     os.makedirs(src)
-    for name in files.splitlines():
-        if name.startswith("build") or not os.path.isfile(
-                os.path.join(SOURCE, name)):
-            continue
+    for name in source_files():
         os.makedirs(os.path.dirname(os.path.join(src, name)), exist_ok=True)
         shutil.copy2(os.path.join(SOURCE, name), os.path.join(src, name))
     run("dpkg-buildpackage", "-us", "-uc", "-b", cwd=src, timeout=900)
