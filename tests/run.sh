@@ -6,8 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 
 sh tests/deps.sh python3 python3-pytest netcat-openbsd systemd man-db procps \
-    haproxy iproute2 nftables debhelper dpkg-dev lintian debootstrap \
-    systemd-container
+    haproxy iproute2 nftables build-essential debhelper dpkg-dev lintian \
+    debootstrap systemd-container
 
 sh tests/build.sh build -Dwerror=true
 status=0
