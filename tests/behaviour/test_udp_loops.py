@@ -147,12 +147,24 @@ class Netns:
                     "veth", "peer", "name", "eb" + tag, "netns", self.b)
             for ns, dev, addr in ((self.a, "ea" + tag, "10.77.0.1/24"),
                                   (self.b, "eb" + tag, "10.77.0.2/24")):
-                self.ip("-n", ns, "addr", "add", addr, "dev", dev)
-                self.ip("-n", ns, "link", "set", dev, "up")
-                self.ip("-n", ns, "link", "set", "lo", "up")
+                self.ip_in(ns, "addr", "add", addr, "dev", dev)
+                self.ip_in(ns, "link", "set", dev, "up")
+                self.ip_in(ns, "link", "set", "lo", "up")
         except BaseException:
             self.close()        # no namespace left behind
             raise
+
+    @staticmethod
+    def enter(ns):
+        """A command prefix that runs in namespace NS's network only.
+        nsenter, not `ip netns exec`: that one also remounts "/", which
+        fails where "/" is no mount point (a chroot)."""
+        return ["nsenter", "--net=/run/netns/" + ns]
+
+    def ip_in(self, ns, *args):
+        p = subprocess.run(self.enter(ns) + ["ip"] + list(args),
+                           capture_output=True, text=True)
+        assert p.returncode == 0, "ip %s: %s" % (" ".join(args), p.stderr)
 
     @staticmethod
     def ip(*args):
@@ -164,8 +176,9 @@ class Netns:
         """Python CODE inside namespace NS (echodtest importable)."""
         here = os.path.dirname(os.path.abspath(__file__))
         return subprocess.run(
-            ["ip", "netns", "exec", ns, "python3", "-c",
-             "import sys; sys.path.insert(0, %r)\n%s" % (here, code)],
+            self.enter(ns) + ["python3", "-c",
+                              "import sys; sys.path.insert(0, %r)\n%s"
+                              % (here, code)],
             capture_output=True, text=True, timeout=WAIT)
 
     def close(self):
@@ -183,10 +196,10 @@ class Netns:
 
 def test_two_echod_hosts_on_the_same_port_do_not_loop():
     with Netns() as n:
-        with Echod("netns", "exec", n.a, ECHOD, "--listen",
-                   "udp:10.77.0.1:7000", binary="ip") as a, \
-             Echod("netns", "exec", n.b, ECHOD, "--listen",
-                   "udp:10.77.0.2:7000", binary="ip") as b:
+        with Echod(*n.enter(n.a)[1:], ECHOD, "--listen",
+                   "udp:10.77.0.1:7000", binary="nsenter") as a, \
+             Echod(*n.enter(n.b)[1:], ECHOD, "--listen",
+                   "udp:10.77.0.2:7000", binary="nsenter") as b:
             # Each side is sent a datagram "from" the other's echo port.
             for ns, src, dst in ((n.a, "10.77.0.2", "10.77.0.1"),
                                  (n.b, "10.77.0.1", "10.77.0.2")):
