@@ -377,6 +377,21 @@ def build_preload(src_text, tmpdir):
             ":verify_asan_link_order=0"}
 
 
+def assert_udp_port_not_shareable(port, host="127.0.0.1"):
+    """No other socket, even one with SO_REUSEADDR, can bind HOST:PORT
+    beside echod's and take its datagrams."""
+    import errno
+    thief = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        thief.bind((host, port))
+        raise AssertionError("another socket bound %s:%d" % (host, port))
+    except OSError as e:
+        assert e.errno == errno.EADDRINUSE, e
+    finally:
+        thief.close()
+
+
 def forged_udp(src, sport, dst, dport, payload):
     """Send an IPv4/UDP datagram from SRC:SPORT, any address (a raw
     socket, so root only), to DST:DPORT."""

@@ -1,7 +1,6 @@
 """The front door under attack: every finding of the first hostile pass
 (issue 10), each as the harm it did, checked against the bound that now
 holds.  Real daemon, real sockets, real signals; nothing mocked."""
-import errno
 import os
 import re
 import resource
@@ -13,9 +12,10 @@ import subprocess
 import tempfile
 import time
 
-from echodtest import (WAIT, Echod, NftTable, NotifySocket, build_preload,
-                       connect, echo_once, metrics_addr, pile_of_connects,
-                       recv_exact, run_cmd, scrape, wait_until)
+from echodtest import (WAIT, Echod, NftTable, NotifySocket,
+                       assert_udp_port_not_shareable, build_preload, connect,
+                       echo_once, metrics_addr, pile_of_connects, recv_exact,
+                       run_cmd, scrape, wait_until)
 
 EX_USAGE = 64
 
@@ -552,16 +552,7 @@ def test_keepalive_frees_the_slot_of_a_vanished_peer():
 # its datagrams (any local user, any port above 1023).
 def test_udp_port_cannot_be_taken_over():
     with Echod("--listen", "udp:127.0.0.1:0") as d:
-        port = int(d.addrs[0].rsplit(":", 1)[1])
-        thief = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            thief.bind(("127.0.0.1", port))
-            raise AssertionError("another socket bound echod's port")
-        except OSError as e:
-            assert e.errno == errno.EADDRINUSE, e
-        finally:
-            thief.close()
+        assert_udp_port_not_shareable(int(d.addrs[0].rsplit(":", 1)[1]))
         d.stop()
 
 

@@ -2,7 +2,6 @@
 socket activation through systemd-socket-activate, sd_notify READY /
 STATUS / STOPPING / WATCHDOG to a notify socket the test owns, and the unit
 files checked by systemd-analyze verify and security."""
-import errno
 import os
 import re
 import shutil
@@ -12,7 +11,8 @@ import subprocess
 import tempfile
 import time
 
-from echodtest import (ECHOD, WAIT, Echod, NotifySocket, connect, echo_once,
+from echodtest import (ECHOD, WAIT, Echod, NotifySocket,
+                       assert_udp_port_not_shareable, connect, echo_once,
                        free_port, recv_exact, run_cmd, wait_until)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
@@ -118,15 +118,7 @@ def test_inherited_udp_socket_is_served():
             in sa.text(), sa.text()
         # systemd bound it with SO_REUSEADDR; echod turns that off, so
         # nobody else can bind the port beside it and take its datagrams.
-        thief = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        thief.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            thief.bind(("127.0.0.1", port))
-            raise AssertionError("another socket bound the port")
-        except OSError as e:
-            assert e.errno == errno.EADDRINUSE, e
-        finally:
-            thief.close()
+        assert_udp_port_not_shareable(port)
     finally:
         assert sa.stop() == 0, sa.text()
 
