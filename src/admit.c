@@ -85,8 +85,9 @@ set_full(struct echod *ed, enum admit_door door, int full)
 	a->full[door] = full;
 	if (full && door == ADMIT_ECHO) {
 		a->pauses_max_conns++;
-		log_limited(&a->full_ll, LOG_LEVEL_WARN, "reached --max-conns %llu: new "
-		    "clients wait in the backlog until a connection closes",
+		log_limited(&a->full_ll, LOG_LEVEL_WARN,
+		    "reached --max-conns %llu: new clients wait in the "
+		    "backlog until a connection closes",
 		    (unsigned long long)conncount_max(&ed->conns));
 	}
 	sync_doors(a);
@@ -116,7 +117,8 @@ accept_error_cb(struct evconnlistener *evl, void *arg)
 		a->episode = 1;
 		a->pauses_fds++;
 		/* Its end is logged only if its start was. */
-		a->episode_logged = log_limited(&a->fds_ll, LOG_LEVEL_WARN, "cannot accept new connections: "
+		a->episode_logged = log_limited(&a->fds_ll,
+		    LOG_LEVEL_WARN, "cannot accept new connections: "
 		    "%s (%llu open); pausing, retrying every %d ms; raise "
 		    "'ulimit -n' (LimitNOFILE=) or lower --max-conns",
 		    strerror(err),
@@ -256,8 +258,9 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 		char why[64];
 
 		if (rc == PERIP_NOMEM) {
-			log_limited(&a->oom_ll, LOG_LEVEL_WARN, "dropping a new "
-			    "connection: out of memory for its per-IP record");
+			log_limited(&a->oom_ll, LOG_LEVEL_WARN,
+			    "dropping a new connection: out of memory for its "
+			    "per-IP record");
 			refuse(ed, fd, sa, len, &a->dropped_oom,
 			    "out of memory");
 			goto refused;
@@ -307,9 +310,10 @@ admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 		a->refused_untrusted++;
 		close(fd);
 		addr_format(sa, len, name, sizeof(name));
-		if (!log_limited(&a->untrusted_ll, LOG_LEVEL_WARN, "refused %s: "
-		    "--proxy-protocol is on and it is not a balancer named by "
-		    "--proxy-from; add it there if it is one", name))
+		if (!log_limited(&a->untrusted_ll, LOG_LEVEL_WARN,
+		    "refused %s: --proxy-protocol is on and it is not a "
+		    "balancer named by --proxy-from; add it there if it is one",
+		    name))
 			log_debug("refused %s: not in --proxy-from", name);
 		return 0;
 	}

@@ -67,10 +67,10 @@ conn_mem_held(struct echod *ed, size_t n)
 {
 	if (n == 0 || membudget_add(&ed->mem, n) != 1)
 		return;
-	atomic_store(&mem_logged, log_limited(&mem_ll, LOG_LEVEL_WARN, "holding over "
-	    "--memory-limit %llu bytes for clients that do not read their "
-	    "echo: those holding the most are not read until they drain",
-	    (unsigned long long)atomic_load(&ed->mem.limit)));
+	atomic_store(&mem_logged, log_limited(&mem_ll, LOG_LEVEL_WARN,
+	    "holding over --memory-limit %llu bytes for clients that do not "
+	    "read their echo: those holding the most are not read until they "
+	    "drain", (unsigned long long)atomic_load(&ed->mem.limit)));
 }
 
 static void
@@ -169,8 +169,9 @@ conn_out_of_memory(struct conn *c)
 		    NULL, &tv);
 	}
 #endif
-	log_limited(&oom_ll, LOG_LEVEL_WARN, "connection %llu: out of memory queueing "
-	    "its echo; closed it (lower --buffer-limit or --max-conns)", id);
+	log_limited(&oom_ll, LOG_LEVEL_WARN,
+	    "connection %llu: out of memory queueing its echo; closed it "
+	    "(lower --buffer-limit or --max-conns)", id);
 }
 
 /*
@@ -379,7 +380,8 @@ conn_log_open(struct conn *c, int fd)
 static void
 conn_drop(struct worker *w, int fd, struct perip_entry *ip)
 {
-	log_limited(&oom_ll, LOG_LEVEL_WARN, "dropping a new connection: out of memory");
+	log_limited(&oom_ll, LOG_LEVEL_WARN,
+	    "dropping a new connection: out of memory");
 	WSTAT_ADD(w, err_oom, 1);
 	if (fd != -1)
 		close(fd);

@@ -141,13 +141,14 @@ main(int argc, char **argv)
 	}
 	log_info("echod %s started (libevent %s, %s; %u workers, max-conns "
 	    "%llu, buffer-limit %zu, memory-limit %llu (%s), idle-timeout %u s, "
-	    "keepalive %u s, drain-timeout %u s)", ECHOD_VERSION,
-	    event_get_version(), event_base_get_method(ed.base), ed.nworkers,
+	    "keepalive %u s, drain-timeout %u s, udp-rate %llu/s)",
+	    ECHOD_VERSION, event_get_version(),
+	    event_base_get_method(ed.base), ed.nworkers,
 	    (unsigned long long)conncount_max(&ed.conns), cfgp->buffer_limit,
 	    (unsigned long long)atomic_load(&ed.mem.limit),
 	    cfgp->memory_limit == CONFIG_MEMORY_AUTO ? memlimit_source() :
-	    "--memory-limit",
-	    cfgp->idle_timeout, cfgp->keepalive, cfgp->drain_timeout);
+	    "--memory-limit", cfgp->idle_timeout, cfgp->keepalive,
+	    cfgp->drain_timeout, (unsigned long long)cfgp->udp_rate);
 	listener_log_all(&ed);
 	if (notify_ready(&ed) == -1)
 		fatalx(EX_OSERR, "cannot start the systemd timers: out of "

@@ -312,8 +312,8 @@ oom:
 	if (fd != -1)
 		close(fd);
 	admit_metrics_gone(ed);
-	log_limited(&oom_ll, LOG_LEVEL_WARN, "metrics: dropping a connection: out of "
-	    "memory");
+	log_limited(&oom_ll, LOG_LEVEL_WARN,
+	    "metrics: dropping a connection: out of memory");
 }
 
 int

@@ -73,9 +73,9 @@ notify(struct echod *ed, const char *msg)
 	if (sendto(n->fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&n->sun, n->sunlen) == -1) {
 		if (!n->failing)
-			log_limited(&n->fail_ll, LOG_LEVEL_WARN, "cannot notify systemd "
-			    "at NOTIFY_SOCKET=%s: %s", getenv("NOTIFY_SOCKET"),
-			    strerror(errno));
+			log_limited(&n->fail_ll, LOG_LEVEL_WARN,
+			    "cannot notify systemd at NOTIFY_SOCKET=%s: %s",
+			    getenv("NOTIFY_SOCKET"), strerror(errno));
 		n->failing = 1;
 		return;
 	}

@@ -70,9 +70,9 @@ proxy_refuse(struct proxy_wait *pw, const char *why)
 	ed->refused_proxy++;
 	if (getpeername(pw->fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
-	if (!log_limited(&refuse_ll, LOG_LEVEL_WARN, "refused %s: %s (--proxy-protocol "
-	    "is on: its balancer must send a PROXY v2 header first)", name,
-	    why))
+	if (!log_limited(&refuse_ll, LOG_LEVEL_WARN,
+	    "refused %s: %s (--proxy-protocol is on: its balancer must send a "
+	    "PROXY v2 header first)", name, why))
 		log_debug("refused %s: %s", name, why);
 	proxy_wait_free(pw, 1);
 }
@@ -92,8 +92,8 @@ proxy_rearm(struct proxy_wait *pw)
 	tv.tv_sec = (time_t)(left / 1000000000ULL);
 	tv.tv_usec = (suseconds_t)(left % 1000000000ULL / 1000);
 	if (event_add(pw->ev, &tv) == -1) {
-		log_limited(&oom_ll, LOG_LEVEL_WARN, "dropping a new connection: out of "
-		    "memory");
+		log_limited(&oom_ll, LOG_LEVEL_WARN,
+		    "dropping a new connection: out of memory");
 		proxy_wait_free(pw, 1);
 	}
 }
@@ -194,7 +194,8 @@ proxy_wait_start(struct echod *ed, int fd)
 	LIST_INSERT_HEAD(&ed->proxy_waits, pw, entry);
 	return;
 oom:
-	log_limited(&oom_ll, LOG_LEVEL_WARN, "dropping a new connection: out of memory");
+	log_limited(&oom_ll, LOG_LEVEL_WARN,
+	    "dropping a new connection: out of memory");
 	close(fd);
 	admit_give_back(ed);
 }

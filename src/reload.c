@@ -202,7 +202,8 @@ reload_on_sighup(int sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	if (ed->state != ECHOD_RUNNING) {
-		log_limited(&ll, LOG_LEVEL_INFO, "ignoring SIGHUP while shutting down");
+		log_limited(&ll, LOG_LEVEL_INFO,
+		    "ignoring SIGHUP while shutting down");
 		return;
 	}
 	/*

@@ -84,23 +84,25 @@ udp_wanted(struct echod *ed, const struct sockaddr *from, uint64_t sig,
 		st->dropped_loop++;
 		addr_format(from, sizeof(struct sockaddr_storage), name,
 		    sizeof(name));
-		log_limited(&u->loop_ll, LOG_LEVEL_INFO, "udp: %s keeps sending back what "
-		    "echod just sent it (an echo loop with another echo "
-		    "service?); dropped one to end it", name);
+		log_limited(&u->loop_ll, LOG_LEVEL_INFO,
+		    "udp: %s keeps sending back what echod just sent it (an "
+		    "echo loop with another echo service?); dropped one to "
+		    "end it", name);
 		return 0;
 	}
 	if (u->rate.slots != NULL && addr_ip_of(from, &src) == 0 &&
 	    !ratelimit_allow(&u->rate, &src, now)) {
 		st->dropped_rate++;
-		log_limited(&u->rate_ll, LOG_LEVEL_INFO, "dropping datagrams over "
-		    "--udp-rate; counted in the stats");
+		log_limited(&u->rate_ll, LOG_LEVEL_INFO,
+		    "dropping datagrams over --udp-rate; counted in the stats");
 		return 0;
 	}
 	return 1;
 guarded:
-	log_limited(&u->guard_ll, LOG_LEVEL_INFO, "dropping datagrams from sources that "
-	    "could loop or reflect an echo (ports below 1024, echod's own "
-	    "ports, broadcast); counted in the stats");
+	log_limited(&u->guard_ll, LOG_LEVEL_INFO,
+	    "dropping datagrams from sources that could loop or reflect an "
+	    "echo (ports below 1024, echod's own ports, broadcast); counted "
+	    "in the stats");
 	return 0;
 }
 
@@ -156,8 +158,8 @@ udp_batch(struct echod *ed, int fd)
 	n = recvmmsg(fd, u->in, batch, MSG_DONTWAIT, NULL);
 	if (n <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
-			log_limited(&u->recv_ll, LOG_LEVEL_INFO, "udp: recvmmsg: %s",
-			    strerror(errno));
+			log_limited(&u->recv_ll, LOG_LEVEL_INFO,
+			    "udp: recvmmsg: %s", strerror(errno));
 		return 0;
 	}
 	now = log_now_ns();

@@ -52,8 +52,8 @@ wake_main(struct echod *ed)
 	uint64_t one = 1;
 
 	if (write(ed->wake_fd, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		log_limited(&ll, LOG_LEVEL_WARN, "cannot wake the accepting thread: %s",
-		    strerror(errno));
+		log_limited(&ll, LOG_LEVEL_WARN,
+		    "cannot wake the accepting thread: %s", strerror(errno));
 }
 
 static void
@@ -148,7 +148,8 @@ pipe_cb(evutil_socket_t fd, short what, void *arg)
 				conn_new(w, items[i].fd, items[i].ip);
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
-		log_limited(&ll, LOG_LEVEL_WARN, "worker %u: its pipe failed", w->id);
+		log_limited(&ll, LOG_LEVEL_WARN,
+		    "worker %u: its pipe failed", w->id);
 	if (cmds & WORKER_CMD_STOP) {
 		conn_close_all(w, "stopping now");
 		worker_finish(w);
@@ -254,8 +255,9 @@ worker_hand(struct echod *ed, int fd, struct perip_entry *ip)
 	if (worker_send(w, fd, ip) == 0)
 		return 0;
 	/* 4,096 connections queued to one worker: it is stuck, not busy. */
-	log_limited(&ll, LOG_LEVEL_WARN, "worker %u cannot take a new connection (%s); "
-	    "closing it", w->id, strerror(errno));
+	log_limited(&ll, LOG_LEVEL_WARN,
+	    "worker %u cannot take a new connection (%s); closing it",
+	    w->id, strerror(errno));
 	close(fd);
 	return -1;
 }

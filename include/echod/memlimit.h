@@ -17,7 +17,8 @@ uint64_t	memlimit_default(void);
 /* CFG's --memory-limit, or the default when it gave none. */
 uint64_t	memlimit_of(const struct config *cfg);
 
-/* What it was derived from, for the start-up line ("cgroup", "RAM"). */
+/* What the last default was derived from, for the start-up line ("half
+ * of the cgroup's memory.max", "a quarter of RAM"). */
 const char	*memlimit_source(void);
 
 #endif

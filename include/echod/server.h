@@ -6,6 +6,8 @@
 #ifndef ECHOD_SERVER_H
 #define ECHOD_SERVER_H
 
+#include <signal.h>
+
 struct echod;
 struct config;
 
@@ -14,8 +16,6 @@ struct config;
  * frees it).  Returns 0, or -1 with errno set by what failed.
  */
 int	server_init(struct echod *ed, const struct config *cfg);
-
-#include <signal.h>
 
 /* The signals the loop handles (TERM, INT, HUP, USR1), into SET: held
  * pending until server_init() has handlers and once the loop is over. */

@@ -330,8 +330,9 @@ def test_udp_rate_cannot_be_reset_by_colliding_sources():
             pass
         print("# victim at 10/s over 2 s with 4 colliders: %d of %d "
               "answered" % (answered, sent))
-        # 2 s at 10/s, the first credit, and slack for timing.
-        assert answered <= 30, (answered, sent)
+        # 2 s at 10/s, the first credit (10), and slack for a stalled
+        # moment; the old table answered nearly all (368 of 385).
+        assert answered <= 60, (answered, sent)
         d.stop()
 
 

@@ -81,7 +81,7 @@ def udp_echo(host, port=7, data=b"datagram\n"):
         return s.recvfrom(100)[0] == data
 
 
-def journal(since_cursor=None):
+def journal():
     """echod's journal entries (JSON), oldest first."""
     args = ["journalctl", "-u", "echod.service", "-o", "json",
             "--no-pager"]
@@ -112,7 +112,8 @@ def first_client():
     start = time.monotonic()
     assert echo("127.0.0.1")
     took = time.monotonic() - start
-    assert sh("systemctl", "is-active", "echod.service") == "active"
+    wait(lambda: sh("systemctl", "is-active", "echod.service",
+                    check=False) == "active", what="echod.service active")
     return "the first client got its echo after %.2f s, and " \
         "echod.service is active" % took
 
@@ -319,6 +320,37 @@ def watchdog():
     return "WatchdogSec=2s: pid %d stopped with SIGSTOP was killed and " \
         "replaced by pid %d after %.1f s (NRestarts %d -> %d); it echoes" % (
             pid, main_pid(), took, restarts, n)
+
+
+@check("upgrade_keeps_the_port_and_restarts_the_service")
+def upgrade():
+    assert echo("127.0.0.1")
+    wait(lambda: main_pid() != 0, what="a running echod")
+    pid = main_pid()
+    deb = [f for f in os.listdir("/root") if f.endswith(".deb")][0]
+    stop = threading.Event()
+    refused = []
+
+    def knock():                       # the port must stay open
+        while not stop.is_set():
+            try:
+                echo("127.0.0.1", timeout=30)
+            except OSError as e:
+                refused.append(str(e))
+            time.sleep(0.05)
+    t = threading.Thread(target=knock)
+    t.start()
+    sh("apt-get", "install", "--reinstall", "-y", "-q", "/root/" + deb,
+       timeout=120)
+    wait(lambda: main_pid() not in (0, pid), timeout=30,
+         what="echod started again on the new package")
+    stop.set()
+    t.join(40)
+    assert sh("systemctl", "is-active", "echod.socket") == "active"
+    assert not refused, refused[:3]
+    return "apt reinstall with echod running: pid %d -> %d, echod.socket " \
+        "active throughout, every client echoed (0 refused)" % (
+            pid, main_pid())
 
 
 @check("remove_and_purge")

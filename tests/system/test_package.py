@@ -28,7 +28,9 @@ CHECKS = ["socket_enabled_and_listening", "first_client_starts_the_service",
           "tcp_udp_ipv4_ipv6", "hardening_in_force", "journald_priorities",
           "reload_applies_config_keeps_pid_and_clients",
           "stop_drains_every_byte", "restart_under_load",
-          "watchdog_restarts_a_stopped_daemon", "remove_and_purge"]
+          "watchdog_restarts_a_stopped_daemon",
+          "upgrade_keeps_the_port_and_restarts_the_service",
+          "remove_and_purge"]
 
 
 def run(*args, timeout=600, **kw):
@@ -54,16 +56,19 @@ def nspawn(*args):
     """The systemd-nspawn command line for ARGS.  In a chroot "/" is no
     mount point and the cgroup hierarchy may not be mounted, and nspawn
     needs both: it then runs in a mount namespace of its own, chrooted
-    into a bind mount of "/" with cgroup2 mounted, which vanish with it."""
+    into a bind mount of "/" with cgroup2 mounted, both unmounted after."""
     cmd = ["systemd-nspawn", "--register=no", "--keep-unit", "--quiet"]
     cmd += list(args)
     if not in_a_chroot():
         return cmd
     root = "/run/echod-nspawn-root"
     os.makedirs(root, exist_ok=True)
+    # Unmounted after: with shared mounts below a chroot, they would
+    # propagate to the host.
     script = ('mount --rbind / %s && { [ -f %s/sys/fs/cgroup/cgroup.procs ]'
-              ' || mount -t cgroup2 none %s/sys/fs/cgroup; } && '
-              'exec chroot %s "$@"' % (root, root, root, root))
+              ' || mount -t cgroup2 none %s/sys/fs/cgroup; } || exit 1; '
+              'chroot %s "$@"; rc=$?; umount -R %s 2>/dev/null; exit $rc'
+              % (root, root, root, root, root))
     return ["unshare", "--mount", "--propagation",
             "private" if root_is_a_mount() else "unchanged",
             "sh", "-c", script, "sh"] + cmd
@@ -83,6 +88,11 @@ def mirror():
     return "http://deb.debian.org/debian"
 
 
+def is_build_dir(path):
+    """A meson build directory (wherever it is, whatever its name)."""
+    return os.path.exists(os.path.join(path, "meson-private"))
+
+
 def source_files():
     """The tree's files, as a clean checkout has them: no build output,
     no VCS data, no earlier package build (git need not be installed)."""
@@ -92,7 +102,9 @@ def source_files():
         dirs[:] = [d for d in dirs if not (
             d in skip_dirs and (rel == "." or rel == "debian") or
             (rel == "." and (d.startswith("build") or d.startswith("obj-")))
-            or (rel == "subprojects" and d != "packagefiles"))]
+            or (rel == "subprojects" and d != "packagefiles")
+            or is_build_dir(os.path.join(root, d))
+            or d.startswith("echod-system-"))]
         for f in files:
             if rel == "debian" and (f == "files" or ".debhelper" in f or
                                     f.endswith(".substvars") or
@@ -181,6 +193,15 @@ def booted():
             pytest.fail("%s is missing: tests/run.sh installs it" % tool)
     work = tempfile.mkdtemp(prefix="echod-system-",
                             dir=BUILD or None)
+    try:
+        info = boot_and_check(work)
+        yield info
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def boot_and_check(work):
+    """Build, lint, install, boot: everything the cases look at."""
     deb = build_package(work)
     lint = subprocess.run(["lintian", "--display-info", "--pedantic",
                            deb], capture_output=True, text=True,
@@ -189,7 +210,6 @@ def booted():
     probe = subprocess.run(nspawn("-D", tree, "/bin/true"),
                            capture_output=True, text=True, timeout=120)
     if probe.returncode != 0:
-        shutil.rmtree(work)
         pytest.skip("systemd-nspawn cannot run a container here: %s"
                     % probe.stderr.strip()[-300:])
     chrooted = in_a_chroot()
@@ -206,8 +226,7 @@ def booted():
             "chrooted": chrooted,
             "size": os.path.getsize(deb),
             "depends": run("dpkg-deb", "-f", deb, "Depends").strip()}
-    yield info
-    shutil.rmtree(work)
+    return info
 
 
 def test_package_builds_and_lintian_is_clean(booted):
