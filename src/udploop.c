@@ -7,6 +7,8 @@
 #include "echod/udploop.h"
 
 #define SIG_BYTES	64	/* from each end of a datagram */
+#define GEN_NS		(UDPLOOP_WINDOW_NS / 2)
+#define BLOOM_MASK	(UDPLOOP_BLOOM_BITS - 1)
 
 int
 udploop_init(struct udploop *l, const struct hash_key *key)
@@ -61,6 +63,58 @@ is_source(const struct udploop_slot *s, const struct addr_ip *ip,
 	    memcmp(&s->ip, ip, sizeof(*ip)) == 0;
 }
 
+/* Start a new Bloom generation every GEN_NS: the two cover between half
+ * a window and a whole window back. */
+static void
+bloom_age(struct udploop_slot *s, uint64_t now_ns)
+{
+	if (now_ns - s->gen_ns < GEN_NS)
+		return;
+	if (now_ns - s->gen_ns >= 2 * GEN_NS) {	/* both are too old */
+		memset(s->bloom, 0, sizeof(s->bloom));
+		s->added[0] = s->added[1] = 0;
+	} else {
+		s->cur ^= 1;
+		memset(s->bloom[s->cur], 0, sizeof(s->bloom[s->cur]));
+		s->added[s->cur] = 0;
+	}
+	s->gen_ns = now_ns;
+}
+
+/* Three bit positions from the (keyed) signature. */
+static unsigned
+bloom_bit(uint64_t sig, int k)
+{
+	return (unsigned)(sig >> (21 * k)) & BLOOM_MASK;
+}
+
+static int
+bloom_has(const struct udploop_slot *s, int g, uint64_t sig)
+{
+	int k;
+
+	if (s->added[g] == 0 || s->added[g] > UDPLOOP_BLOOM_MAX)
+		return 0;
+	for (k = 0; k < 3; k++)
+		if (!(s->bloom[g][bloom_bit(sig, k) / 64] &
+		    (1ULL << (bloom_bit(sig, k) % 64))))
+			return 0;
+	return 1;
+}
+
+/* Among the last UDPLOOP_RING replies, within the window? */
+static int
+ring_has(const struct udploop_slot *s, uint64_t sig, uint64_t now_ns)
+{
+	unsigned i;
+
+	for (i = 0; i < UDPLOOP_RING; i++)
+		if (s->sig[i] == sig && s->sent_ns[i] != 0 &&
+		    now_ns - s->sent_ns[i] <= UDPLOOP_WINDOW_NS)
+			return 1;
+	return 0;
+}
+
 int
 udploop_check(struct udploop *l, const struct sockaddr *from, uint64_t sig,
     uint64_t now_ns)
@@ -68,22 +122,25 @@ udploop_check(struct udploop *l, const struct sockaddr *from, uint64_t sig,
 	struct udploop_slot *s;
 	struct addr_ip ip;
 	uint16_t port;
-	unsigned i;
 
 	if ((s = slot_of(l, from, &ip, &port)) == NULL ||
 	    !is_source(s, &ip, port))
 		return 0;
-	for (i = 0; i < UDPLOOP_RING; i++)
-		if (s->sig[i] == sig && s->sent_ns[i] != 0 &&
-		    now_ns - s->sent_ns[i] <= UDPLOOP_WINDOW_NS)
-			break;
-	if (i == UDPLOOP_RING) {
+	bloom_age(s, now_ns);
+	if (!ring_has(s, sig, now_ns) && !bloom_has(s, 0, sig) &&
+	    !bloom_has(s, 1, sig)) {
 		s->strikes = 0;		/* something new: not a loop */
 		return 0;
 	}
+	if (s->strikes == 0) {
+		s->run_sig = sig;
+		s->mixed = 0;
+	} else if (sig != s->run_sig)
+		s->mixed = 1;
 	if (++s->strikes < UDPLOOP_STRIKES)
 		return 0;
-	s->strikes = 0;
+	/* Several loops: stay at the threshold, so the next echo goes too. */
+	s->strikes = s->mixed ? UDPLOOP_STRIKES - 1 : 0;
 	return 1;
 }
 
@@ -94,6 +151,7 @@ udploop_sent(struct udploop *l, const struct sockaddr *from, uint64_t sig,
 	struct udploop_slot *s;
 	struct addr_ip ip;
 	uint16_t port;
+	int k;
 
 	if ((s = slot_of(l, from, &ip, &port)) == NULL)
 		return;
@@ -102,8 +160,15 @@ udploop_sent(struct udploop *l, const struct sockaddr *from, uint64_t sig,
 		s->ip = ip;
 		s->port = port;
 		s->used = 1;
+		s->gen_ns = now_ns;
 	}
 	s->sig[s->next] = sig;
 	s->sent_ns[s->next] = now_ns;
 	s->next = (uint8_t)((s->next + 1) % UDPLOOP_RING);
+	bloom_age(s, now_ns);
+	if (s->added[s->cur] <= UDPLOOP_BLOOM_MAX)
+		s->added[s->cur]++;
+	for (k = 0; k < 3; k++)
+		s->bloom[s->cur][bloom_bit(sig, k) / 64] |=
+		    1ULL << (bloom_bit(sig, k) % 64);
 }

@@ -4,14 +4,24 @@
  * unprivileged ports, one datagram forged from one to the other: each
  * answers the other for ever).  In a loop, what arrives from a source is
  * what we sent that source an instant before.  So for each source
- * (address and port) we remember the signatures of the last
- * UDPLOOP_RING replies; a datagram matching one of them, within
- * UDPLOOP_WINDOW_NS, is a strike, and after UDPLOOP_STRIKES strikes in a
- * row one datagram is not answered, which ends the loop (a loop carries
- * one datagram).  A client that sends the same bytes back to back loses
- * one datagram in UDPLOOP_STRIKES + 1, which UDP allows.  More than
- * UDPLOOP_RING loops forged between the same pair evade this: --udp-rate
- * ends those.  Fixed memory, keyed hash; pure: time is passed in.
+ * (address and port) we remember the signatures of what we sent it in the
+ * last UDPLOOP_WINDOW_NS or so: the last UDPLOOP_RING exactly, and all of
+ * them in a two-generation Bloom filter.  A datagram matching one is a
+ * strike; the UDPLOOP_STRIKES-th strike in a row is dropped, and:
+ *
+ *   - if every strike was the same bytes (one loop, or a client sending
+ *     the same bytes back to back), that ends it: a loop carries one
+ *     datagram, and such a client loses one datagram in
+ *     UDPLOOP_STRIKES + 1, as UDP may;
+ *   - if they were different bytes (several loops interleaved, forged
+ *     many at a time toward a slow peer, however many), every matching
+ *     datagram is dropped until the source sends something new, which
+ *     ends them all at once.
+ *
+ * A Bloom generation that took more than UDPLOOP_BLOOM_MAX replies (a
+ * source above 1000/s, possible only with --udp-rate 0 or above 2000)
+ * would match nearly anything: it is not consulted, and only the ring
+ * guards that source.  Fixed memory, keyed hash; pure: time is passed in.
  */
 #ifndef ECHOD_UDPLOOP_H
 #define ECHOD_UDPLOOP_H
@@ -23,18 +33,28 @@
 #include "echod/addr.h"
 #include "echod/hash.h"
 
-#define UDPLOOP_SLOTS		4096		/* sources remembered */
+#define UDPLOOP_SLOTS		1024		/* sources remembered */
 #define UDPLOOP_RING		16		/* replies per source */
 #define UDPLOOP_WINDOW_NS	1000000000ULL
 #define UDPLOOP_STRIKES		256
+/* Per generation (half the window): 3 bits per reply, about 3% false
+ * matches at UDPLOOP_BLOOM_MAX replies. */
+#define UDPLOOP_BLOOM_BITS	8192
+#define UDPLOOP_BLOOM_MAX	1024
 
 struct udploop_slot {
 	struct addr_ip	ip;
 	uint16_t	port;
 	uint8_t		used, next;
-	uint32_t	strikes;
+	uint8_t		mixed;		/* the strikes were not all RUN_SIG */
+	uint32_t	strikes;	/* in a row */
+	uint64_t	run_sig;	/* the first of them */
 	uint64_t	sig[UDPLOOP_RING];
 	uint64_t	sent_ns[UDPLOOP_RING];
+	uint64_t	gen_ns;		/* when generation CUR began */
+	uint32_t	added[2];	/* replies put in each generation */
+	uint8_t		cur;
+	uint64_t	bloom[2][UDPLOOP_BLOOM_BITS / 64];
 };
 
 struct udploop {

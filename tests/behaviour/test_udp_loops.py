@@ -133,6 +133,73 @@ def test_many_loops_at_once_are_ended_by_the_default_rate():
         b.stop()
 
 
+class SlowEcho:
+    """A naive UDP echo service that answers DELAY seconds later (a peer
+    across a WAN), in a thread, on 127.0.0.1."""
+
+    def __init__(self, delay):
+        import heapq
+        import threading
+        self.heapq, self.delay, self.echoed = heapq, delay, 0
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.005)
+        self.port = self.sock.getsockname()[1]
+        self.running = True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        queue, seq = [], 0
+        while self.running:
+            now = time.monotonic()
+            while queue and queue[0][0] <= now:
+                _, _, data, addr = self.heapq.heappop(queue)
+                self.sock.sendto(data, addr)
+                self.echoed += 1
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            seq += 1
+            self.heapq.heappush(queue, (time.monotonic() + self.delay, seq,
+                                        data, addr))
+
+    def close(self):
+        self.running = False
+        self.thread.join()
+        self.sock.close()
+
+
+def test_many_loops_with_a_slow_peer_all_end():
+    # 30 datagrams forged from a peer 25 ms away: 30 loops interleaved,
+    # each echoing a reply 30 back, at 1200/s: under the default rate
+    # they used to go on for ever (a hostile pass measured 985/s each
+    # way for 55 s, after the forger had stopped).
+    peer = SlowEcho(0.025)
+    try:
+        with Echod("--listen", "udp:127.0.0.1:0") as d:
+            port = udp_port(d.addrs[0])
+            for i in range(30):
+                forged_udp("127.0.0.1", peer.port, "127.0.0.1", port,
+                           b"loop %02d\n" % i)
+                time.sleep(0.001)
+            time.sleep(3)
+            st = udp_stats(d)
+            time.sleep(2)
+            st2 = udp_stats(d)
+            print("# 30 loops forged from a peer 25 ms away: %s; two "
+                  "seconds later %d in; the peer echoed %d"
+                  % (st, st2["in"], peer.echoed))
+            assert st2["in"] == st["in"], "the loops go on"
+            assert st["loop"] >= 1, st
+            assert st["in"] <= 30 + 256 + 3 * 30, st
+            assert answered("127.0.0.1", port)
+            d.stop()
+    finally:
+        peer.close()
+
+
 class Netns:
     """Two network namespaces, a and b, joined by a veth pair:
     10.77.0.1/24 in a, 10.77.0.2/24 in b."""
