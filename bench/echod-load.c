@@ -8,6 +8,8 @@
  * Modes: pingpong (D messages of S bytes in flight per connection, latency
  * per message), stream (as fast as the server drains), churn (connect, echo
  * S bytes, close, again) and idle (hold C connections, then check each).
+ * With --tls each connection speaks TLS (load_tls.h): "connected" then
+ * means the handshake is over, and churn measures handshakes.
  *
  * It is honest at the edges: connecting has a deadline (--seconds again)
  * and obeys the signals as the rest does, the run fails (exit 1, with the
@@ -33,6 +35,7 @@
 
 #include "hist.h"
 #include "load_opts.h"
+#include "load_tls.h"
 
 #define PATLEN		(1u << 16)
 #define STRIDE		7919u
@@ -40,10 +43,13 @@
 #define DRAIN_NS	(5ULL * 1000000000ULL)
 #define LOAD_FD_RESERVE	16	/* stdio, epoll, resolver */
 
-enum cstate { C_IDLE, C_CONNECTING, C_OPEN, C_DEAD };
+/* C_HANDSHAKE: --tls, connected, the handshake not over (counted as
+ * connecting). */
+enum cstate { C_IDLE, C_CONNECTING, C_HANDSHAKE, C_OPEN, C_DEAD };
 
 struct lconn {
 	int		 fd;
+	SSL		*ssl;		/* --tls */
 	enum cstate	 state;
 	unsigned	 id;		/* pattern offset */
 	int		 wants_out;	/* EPOLLOUT registered */
@@ -61,6 +67,9 @@ struct lconn {
 
 struct load {
 	struct load_opts o;
+	SSL_CTX		*tls;		/* --tls */
+	uint64_t	 tls_failures;	/* handshakes that failed */
+	char		 tls_why[128];	/* the last one's reason */
 	struct lconn	*c;
 	int		 ep;
 	unsigned char	 pattern[2 * PATLEN];	/* doubled: any window fits */
@@ -145,15 +154,47 @@ mark_for_reconnect(struct load *L, struct lconn *c)
 	L->to_reconnect++;
 }
 
+/* Close C's socket (and its TLS state). */
+static void
+conn_close_fd(struct lconn *c)
+{
+	if (c->ssl != NULL) {
+		load_tls_free(c->ssl);
+		c->ssl = NULL;
+	}
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+}
+
+/* send(2), or its TLS form; -1 with errno EAGAIN: wait (for writable if
+ * *WANT_OUT). */
+static ssize_t
+io_send(struct lconn *c, const void *buf, size_t n, int *want_out)
+{
+	*want_out = 1;
+	if (c->ssl != NULL)
+		return load_tls_send(c->ssl, buf, n, want_out);
+	return send(c->fd, buf, n, MSG_NOSIGNAL);
+}
+
+static ssize_t
+io_recv(struct lconn *c, void *buf, size_t n, int *want_out)
+{
+	*want_out = 0;
+	if (c->ssl != NULL)
+		return load_tls_recv(c->ssl, buf, n, want_out);
+	return recv(c->fd, buf, n, 0);
+}
+
 static void
 conn_kill(struct load *L, struct lconn *c, int error)
 {
 	if (c->state == C_OPEN)
 		L->open--;
-	else if (c->state == C_CONNECTING)
+	else if (c->state == C_CONNECTING || c->state == C_HANDSHAKE)
 		L->connecting--;
-	close(c->fd);
-	c->fd = -1;
+	conn_close_fd(c);
 	if (error && may_reconnect(L)) {
 		L->reconnects++;
 		L->cut_bytes += c->sent - c->recvd;
@@ -172,9 +213,7 @@ static void	udp_send(struct load *, struct lconn *);
 static int
 conn_failed(struct load *L, struct lconn *c)
 {
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
+	conn_close_fd(c);
 	if (may_reconnect(L)) {
 		L->connect_retries++;
 		mark_for_reconnect(L, c);
@@ -245,16 +284,19 @@ fail:
 static void
 conn_flush(struct load *L, struct lconn *c)
 {
+	int want_out;
+
 	while (c->sent < c->target) {
 		uint64_t n = c->target - c->sent;
 		ssize_t w;
 
 		if (n > PATLEN)
 			n = PATLEN;
-		w = send(c->fd, stream_at(L, c, c->sent), n, MSG_NOSIGNAL);
+		w = io_send(c, stream_at(L, c, c->sent), n, &want_out);
 		if (w == -1) {
 			if (errno == EAGAIN) {
-				ep_set(L, c, 1);
+				/* TLS may need to read first: EPOLLIN is on. */
+				ep_set(L, c, want_out);
 				return;
 			}
 			conn_kill(L, c, 1);
@@ -366,8 +408,10 @@ churn_received(struct load *L, struct lconn *c)
 static void
 conn_readable(struct load *L, struct lconn *c)
 {
+	int want_out;
+
 	for (;;) {
-		ssize_t n = recv(c->fd, L->rbuf, RBUF, 0);
+		ssize_t n = io_recv(c, L->rbuf, RBUF, &want_out);
 		uint64_t before = c->recvd;
 
 		if (n == 0) {
@@ -375,9 +419,13 @@ conn_readable(struct load *L, struct lconn *c)
 			return;
 		}
 		if (n == -1) {
-			if (errno != EAGAIN)
+			if (errno != EAGAIN) {
 				conn_kill(L, c, 1);
-			return;
+				return;
+			}
+			if (want_out)		/* TLS: it must write first */
+				ep_set(L, c, 1);
+			break;
 		}
 		c->recvd += verify(L, c, L->rbuf, (size_t)n);
 		L->bytes_in += (uint64_t)n;
@@ -390,7 +438,8 @@ conn_readable(struct load *L, struct lconn *c)
 			L->messages++;
 		if (c->state != C_OPEN)
 			return;
-		if ((size_t)n < RBUF)
+		/* A TLS record is at most 16 KiB: read until it would block. */
+		if ((size_t)n < RBUF && c->ssl == NULL)
 			break;
 	}
 	if (c->sent < c->target)
@@ -502,6 +551,41 @@ udp_expire(struct load *L)
 	}
 }
 
+/* --tls: the handshake's next step; the connection opens after it. */
+static void
+conn_tls_step(struct load *L, struct lconn *c)
+{
+	switch (load_tls_handshake(c->ssl)) {
+	case 1:
+		conn_opened(L, c);
+		return;
+	case 0:
+		ep_set(L, c, 0);
+		return;
+	case 2:
+		ep_set(L, c, 1);
+		return;
+	default:	/* a failed handshake is a connection not made */
+		L->tls_failures++;
+		snprintf(L->tls_why, sizeof(L->tls_why), "%s",
+		    load_tls_why());
+		conn_kill(L, c, 0);
+		(void)conn_failed(L, c);
+	}
+}
+
+static void
+conn_tls_start(struct load *L, struct lconn *c)
+{
+	if ((c->ssl = load_tls_new(L->tls, c->fd, L->o.tls_name)) == NULL) {
+		conn_kill(L, c, 0);
+		(void)conn_failed(L, c);
+		return;
+	}
+	c->state = C_HANDSHAKE;
+	conn_tls_step(L, c);
+}
+
 static void
 conn_event(struct load *L, struct lconn *c, uint32_t events)
 {
@@ -526,7 +610,14 @@ conn_event(struct load *L, struct lconn *c, uint32_t events)
 			c->state = C_DEAD;
 			return;
 		}
-		conn_opened(L, c);
+		if (L->tls != NULL)
+			conn_tls_start(L, c);
+		else
+			conn_opened(L, c);
+		return;
+	}
+	if (c->state == C_HANDSHAKE) {
+		conn_tls_step(L, c);
 		return;
 	}
 	if (c->state != C_OPEN)
@@ -630,9 +721,8 @@ abandon_connects(struct load *L)
 	for (i = 0; i < L->o.conns; i++) {
 		struct lconn *c = &L->c[i];
 
-		if (c->state == C_CONNECTING) {
-			close(c->fd);
-			c->fd = -1;
+		if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
+			conn_close_fd(c);
 			c->state = C_DEAD;
 			L->connecting--;
 		}
@@ -787,6 +877,9 @@ verdict(const struct load *L, uint64_t missing, char *why, size_t len)
 	else if (L->errors > 0)
 		snprintf(why, len, "%llu connections failed",
 		    (unsigned long long)L->errors);
+	else if (L->tls_failures > 0)
+		snprintf(why, len, "%llu TLS handshakes failed (%s)",
+		    (unsigned long long)L->tls_failures, L->tls_why);
 	else if (L->unconnected > 0)
 		snprintf(why, len, "%u of %u connections were not made %s",
 		    L->unconnected, L->o.conns, L->interrupted ?
@@ -819,7 +912,7 @@ report(struct load *L, const char *failure)
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
 	    "\"errors\":%llu,\"datagrams\":%llu,\"lost\":%llu,\"late\":%llu,"
 	    "\"reconnects\":%llu,\"cut_bytes\":%llu,\"connect_retries\":%llu,"
-	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
+	    "\"tls\":%s,\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
 	    "\"p999\":%.1f,\"max\":%.1f},\"interrupted\":%s,\"ok\":%s,"
 	    "\"failure\":%s%s%s}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
@@ -834,6 +927,7 @@ report(struct load *L, const char *failure)
 	    (unsigned long long)L->late, (unsigned long long)L->reconnects,
 	    (unsigned long long)L->cut_bytes,
 	    (unsigned long long)L->connect_retries,
+	    L->o.tls ? "true" : "false",
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
@@ -886,6 +980,11 @@ main(int argc, char **argv)
 	if (resolve(&L, err, sizeof(err)) == -1) {
 		fprintf(stderr, "echod-load: %s\n", err);
 		return 68;
+	}
+	if (L.o.tls && (L.tls = load_tls_context(L.o.tls_ca[0] != '\0' ?
+	    L.o.tls_ca : NULL, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "echod-load: %s\n", err);
+		return 66;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_stop_signal);

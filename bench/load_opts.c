@@ -23,6 +23,7 @@ static const char usage[] =
 "                  [--conns C] [--size S] [--depth D] [--seconds T]\n"
 "                  [--source-addrs N] [--connect-burst B] [--reconnect]\n"
 "                  [--min-echoed PERCENT] [--quiet]\n"
+"                  [--tls [--tls-ca FILE] [--tls-name NAME]]\n"
 "\n"
 "Drives an echo server and checks every byte it sends back.\n"
 "  --mode     pingpong (default), stream, churn, idle or udp\n"
@@ -41,6 +42,11 @@ static const char usage[] =
 "             again, from the start of its stream, and counted in\n"
 "             \"reconnects\"; what it had in flight is \"cut_bytes\", not an\n"
 "             error (TCP modes; for tests that kill a server mid-run)\n"
+"  --tls      speak TLS (1.2 or 1.3) on every connection; a connection\n"
+"             counts as made once its handshake is over, and churn\n"
+"             makes a handshake per cycle.  Nothing is verified unless\n"
+"  --tls-ca FILE  the server's certificate must be signed by a CA in\n"
+"             FILE and name --tls-name (default: --host); implies --tls\n"
 "  --min-echoed PERCENT  udp: the run fails if fewer of the datagrams\n"
 "             sent came back (default 50; TCP must echo every byte)\n"
 "Prints one JSON line on stdout (always valid JSON; \"ok\" and \"failure\"\n"
@@ -160,6 +166,21 @@ parse_one(struct load_opts *o, int c, const char *arg, char *err,
 	case 'r':
 		o->reconnect = 1;
 		return 0;
+	case 'T':
+		o->tls = 1;
+		return 0;
+	case 'C':
+	case 'N':
+		if (*arg == '\0' || strlen(arg) >= (c == 'C' ?
+		    sizeof(o->tls_ca) : sizeof(o->tls_name))) {
+			snprintf(err, errlen, "--%s '%.40s': give a %s",
+			    c == 'C' ? "tls-ca" : "tls-name", arg, c == 'C' ?
+			    "PEM file of CA certificates" : "host name");
+			return -1;
+		}
+		o->tls = 1;
+		strcpy(c == 'C' ? o->tls_ca : o->tls_name, arg);
+		return 0;
 	case 'h':
 		o->help = 1;
 		return 0;
@@ -186,6 +207,9 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 		{ "min-echoed", required_argument, NULL, 'e' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "reconnect", no_argument, NULL, 'r' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "tls-ca", required_argument, NULL, 'C' },
+		{ "tls-name", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -215,6 +239,12 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 	}
 	if (optind < argc) {
 		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (o->tls_name[0] == '\0')
+		snprintf(o->tls_name, sizeof(o->tls_name), "%s", o->host);
+	if (o->mode == MODE_UDP && o->tls) {
+		snprintf(err, errlen, "--tls is for the TCP modes (no DTLS)");
 		return -1;
 	}
 	if (o->mode == MODE_UDP && o->reconnect) {

@@ -242,7 +242,7 @@ refuse(struct echod *ed, int fd, const struct sockaddr *sa, socklen_t len,
 /* The client SA may come in: ACL, per-IP, then a worker. */
 static void
 admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t len, int counted)
+    socklen_t len, int counted, int tls)
 {
 	struct admit *a = ed->admit;
 	struct perip_entry *ip = NULL;
@@ -272,7 +272,7 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 	}
 	if (!counted)
 		take_slot(ed);
-	if (worker_hand(ed, fd, ip) == -1) {	/* it closed FD */
+	if (worker_hand(ed, fd, ip, tls) == -1) {	/* it closed FD */
 		perip_release(ip);
 		admit_give_back(ed);
 	}
@@ -294,14 +294,14 @@ proxy_trusted(const struct config *cfg, const struct sockaddr *sa)
 
 int
 admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t len)
+    socklen_t len, int tls)
 {
 	struct admit *a = ed->admit;
 	const struct config *cfg = ed->cfg;
 
 	accepted(a);
 	if (!cfg->proxy_protocol) {
-		admit_client(ed, fd, sa, len, 0);
+		admit_client(ed, fd, sa, len, 0, tls);
 		return 0;
 	}
 	if (!proxy_trusted(cfg, sa)) {
@@ -324,9 +324,9 @@ admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 
 void
 admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t len)
+    socklen_t len, int tls)
 {
-	admit_client(ed, fd, sa, len, 1);
+	admit_client(ed, fd, sa, len, 1, tls);
 }
 
 int

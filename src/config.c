@@ -32,6 +32,9 @@ enum {
 	OPT_PROXY_FROM,
 	OPT_KEEPALIVE,
 	OPT_MEMORY_LIMIT,
+	OPT_TLS_CERT,
+	OPT_TLS_KEY,
+	OPT_TLS_CLIENT_CA,
 };
 
 static const struct option long_options[] = {
@@ -55,6 +58,9 @@ static const struct option long_options[] = {
 	{ "proxy-from",		required_argument, NULL, OPT_PROXY_FROM },
 	{ "keepalive",		required_argument, NULL, OPT_KEEPALIVE },
 	{ "memory-limit",	required_argument, NULL, OPT_MEMORY_LIMIT },
+	{ "tls-cert",		required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key",		required_argument, NULL, OPT_TLS_KEY },
+	{ "tls-client-ca",	required_argument, NULL, OPT_TLS_CLIENT_CA },
 	{ "help",		no_argument,	   NULL, 'h' },
 	{ "version",		no_argument,	   NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -68,6 +74,7 @@ static const char usage_text[] =
 "             [--backlog N] [--drain-timeout SECONDS]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
+"             [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
 "             [--metrics [HOST:]PORT]\n"
 "             [--proxy-protocol --proxy-from CIDR|unix...]\n"
 "             [--log-level error|warn|info|debug]\n"
@@ -81,6 +88,7 @@ static const char usage_text[] =
 "                         SPEC is PORT (on localhost), HOST:PORT, [IPV6]:PORT,\n"
 "                         unix:PATH or unix:@ABSTRACT; udp:PORT,\n"
 "                         udp:HOST:PORT, udp:[IPV6]:PORT for UDP echo;\n"
+"                         tls: before a stream SPEC for TLS clients;\n"
 "                         port 0 = kernel picks\n"
 "  --max-conns N          most open connections; more wait in the backlog\n"
 "                         (default: the open-file limit less a reserve)\n"
@@ -120,6 +128,11 @@ static const char usage_text[] =
 "  --proxy-from CIDR      a balancer allowed to send PROXY headers (repeat;\n"
 "                         'unix' trusts Unix-socket peers); required with\n"
 "                         --proxy-protocol, anyone else is refused\n"
+"  --tls-cert FILE        the certificate (PEM, chain after it) that tls:\n"
+"                         listeners present; re-read on SIGHUP\n"
+"  --tls-key FILE         its private key (PEM, unencrypted)\n"
+"  --tls-client-ca FILE   require clients of tls: listeners to present a\n"
+"                         certificate signed by a CA in FILE (mTLS)\n"
 "  --log-level LEVEL      error, warn, info or debug (default info)\n"
 "  -h, --help             print this help and exit\n"
 "  -V, --version          print the version and exit\n"
@@ -127,7 +140,8 @@ static const char usage_text[] =
 "Under systemd, echod serves the sockets it is passed (LISTEN_FDS) as well\n"
 "as any --listen, and reports to NOTIFY_SOCKET (Type=notify, WatchdogSec=).\n"
 "\n"
-"Exit codes: 0 ok, 64 usage, 66 unreadable --config file, 68 unknown host,\n"
+"Exit codes: 0 ok, 64 usage, 65 bad certificate or key, 66 unreadable\n"
+"--config or TLS file, 68 unknown host,\n"
 "69 address in use,\n"
 "71 other OS error, 73 cannot create socket file, 75 name lookup failed\n"
 "for now, 77 permission denied, 78 bad socket-activation setup.\n"
@@ -160,6 +174,28 @@ parse_number(const char *name, const char *arg, uint64_t min, uint64_t max,
     uint64_t *out, char *err, size_t errlen)
 {
 	return num_parse_option(name, arg, min, max, 0, out, err, errlen);
+}
+
+/* A file name for --NAME, kept in OUT (CONFIG_PATH_MAX bytes). */
+static int
+parse_path(const char *name, const char *arg, char *out, char *err,
+    size_t errlen)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0) {
+		snprintf(err, errlen, "--%s '': the file name is empty; give "
+		    "the path of a PEM file", name);
+		return -1;
+	}
+	if (len >= CONFIG_PATH_MAX) {
+		snprintf(err, errlen, "--%s '%.40s...': the path is %zu bytes, "
+		    "at most %d are allowed; use a shorter path", name, arg,
+		    len, CONFIG_PATH_MAX - 1);
+		return -1;
+	}
+	memcpy(out, arg, len + 1);
+	return 0;
 }
 
 static int
@@ -248,6 +284,13 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 		return acl_add(&cfg->acl, opt == OPT_ALLOW, arg, err, errlen);
 	case OPT_UDP_RATE:
 		return ratelimit_parse(arg, &cfg->udp_rate, err, errlen);
+	case OPT_TLS_CERT:
+		return parse_path("tls-cert", arg, cfg->tls_cert, err, errlen);
+	case OPT_TLS_KEY:
+		return parse_path("tls-key", arg, cfg->tls_key, err, errlen);
+	case OPT_TLS_CLIENT_CA:
+		return parse_path("tls-client-ca", arg, cfg->tls_client_ca,
+		    err, errlen);
 	case OPT_CONFIG:
 		/* The caller has put the file's words right after these. */
 		snprintf(cfg->config_path, sizeof(cfg->config_path), "%s",
@@ -279,7 +322,7 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 			snprintf(err, errlen, "%s", said);
 			return -1;
 		}
-		if (cfg->metrics.kind != LISTEN_INET) {
+		if (cfg->metrics.kind != LISTEN_INET || cfg->metrics.tls) {
 			snprintf(err, errlen, "--metrics '%s': give [HOST:]PORT "
 			    "for HTTP, e.g. --metrics 9277", arg);
 			return -1;
@@ -326,10 +369,44 @@ config_option_takes_value(const char *name)
 	return -1;
 }
 
+/* --tls-*: a TLS listener needs a certificate and its key, and the
+ * other way round each needs the other. */
+static int
+config_check_tls(const struct config *cfg, char *err, size_t errlen)
+{
+	char spec[LISTEN_HOST_MAX + 16];
+	size_t i;
+
+	if ((cfg->tls_cert[0] != '\0') != (cfg->tls_key[0] != '\0')) {
+		snprintf(err, errlen, "%s is set without %s; give both the "
+		    "certificate (--tls-cert) and its private key (--tls-key)",
+		    cfg->tls_cert[0] ? "--tls-cert" : "--tls-key",
+		    cfg->tls_cert[0] ? "--tls-key" : "--tls-cert");
+		return EX_USAGE;
+	}
+	if (cfg->tls_client_ca[0] != '\0' && cfg->tls_cert[0] == '\0') {
+		snprintf(err, errlen, "--tls-client-ca needs a TLS listener "
+		    "and its --tls-cert and --tls-key");
+		return EX_USAGE;
+	}
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].tls && cfg->tls_cert[0] == '\0') {
+			listen_spec_format(&cfg->listen[i], spec, sizeof(spec));
+			snprintf(err, errlen, "--listen %s: a TLS listener needs "
+			    "--tls-cert FILE and --tls-key FILE (PEM)", spec);
+			return EX_USAGE;
+		}
+	return 0;
+}
+
 /* Rules between options, once all are read. */
 static int
 config_check(const struct config *cfg, char *err, size_t errlen)
 {
+	int rc;
+
+	if ((rc = config_check_tls(cfg, err, errlen)) != 0)
+		return rc;
 	if (cfg->proxy_protocol && cfg->proxy_from.n == 0 &&
 	    !cfg->proxy_from_unix) {
 		snprintf(err, errlen, "--proxy-protocol needs --proxy-from "

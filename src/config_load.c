@@ -2,10 +2,8 @@
  * config_load.c: read the command line and its --config files into a
  * validated struct config (see config_load.h).
  */
-#include <sys/stat.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,73 +13,7 @@
 #include "echod/config.h"
 #include "echod/config_file.h"
 #include "echod/config_load.h"
-
-static const char *
-file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	if (S_ISCHR(mode) || S_ISBLK(mode))
-		return "a device";
-	return "not a regular file";
-}
-
-/*
- * The whole of PATH in *BUF (*LEN bytes), or a sysexits code with ERR.
- * Opened non-blocking and checked to be a regular file before a byte is
- * read: a FIFO put at the path would otherwise block the daemon's loop.
- */
-static int
-slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-	struct stat st;
-	ssize_t n = 0;
-	size_t used = 0;
-	char *b;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		snprintf(err, errlen, "--config '%s': cannot read it: %s",
-		    path, strerror(errno));
-		return EX_NOINPUT;
-	}
-	if (fstat(fd, &st) == -1) {
-		snprintf(err, errlen, "--config '%s': cannot read it: %s",
-		    path, strerror(errno));
-		close(fd);
-		return EX_NOINPUT;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "--config '%s': it is %s; give the path "
-		    "of a regular file", path, file_kind(st.st_mode));
-		close(fd);
-		return EX_NOINPUT;
-	}
-	/* One byte more than allowed tells "too large" from "just fits". */
-	if ((b = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
-		close(fd);
-		snprintf(err, errlen, "--config '%s': out of memory", path);
-		return EX_OSERR;
-	}
-	while (used <= CONFIG_FILE_MAX &&
-	    (n = read(fd, b + used, CONFIG_FILE_MAX + 1 - used)) > 0)
-		used += (size_t)n;
-	close(fd);
-	if (n == -1 || used > CONFIG_FILE_MAX) {
-		snprintf(err, errlen, "--config '%s': cannot read it: %s",
-		    path, n == -1 ? strerror(errno) : "larger than 1 MiB");
-		free(b);
-		return EX_NOINPUT;
-	}
-	*buf = b;
-	*len = used;
-	return 0;
-}
+#include "echod/readfile.h"
 
 /* Nothing but blanks: what a file being rewritten in place looks like. */
 static int
@@ -121,7 +53,8 @@ expand_argv(int argc, char **argv, struct config_args *a, char *empty,
 			path = argv[i] + 9;
 		if (path == NULL)
 			continue;
-		if ((rc = slurp(path, &text, &len, err, errlen)) != 0)
+		if ((rc = readfile("config", path, CONFIG_FILE_MAX, &text,
+		    &len, err, errlen)) != 0)
 			return rc;
 		if (blank(text, len) && empty[0] == '\0')
 			snprintf(empty, emptylen, "%s", path);

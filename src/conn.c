@@ -15,6 +15,11 @@
  * At EOF we keep the connection until everything pending is written, so a
  * client that half-closes gets all of its bytes back.  TCP keepalive
  * (--keepalive) closes a connection whose peer vanished without a word.
+ *
+ * A tls: listener's connection has an OpenSSL bufferevent (tls.h) instead:
+ * the same callbacks see decrypted bytes, without the direct-write path
+ * (the bytes on the socket are not the echo).  Until its handshake is
+ * over it has a deadline of its own, however slowly the client trickles.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -40,6 +45,7 @@
 #include "echod/echod.h"
 #include "echod/log.h"
 #include "echod/perip.h"
+#include "echod/tls.h"
 #include "echod/worker.h"
 
 #define PUMP_BUF	(64 * 1024)	/* worker's pump_buf */
@@ -47,18 +53,22 @@
 
 #define CONN_PAUSED	0x1	/* reading stopped: output at the limit */
 #define CONN_EOF	0x2	/* client sent FIN: flush, then close */
+#define CONN_TLS	0x4	/* bev is tls.h's */
+#define CONN_HANDSHAKE	0x8	/* TLS: its handshake is not over */
+#define CONN_BROKEN	0x10	/* an error ended it: no goodbye */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
 	struct worker		*w;
 	struct bufferevent	*bev;
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
+	struct event		*handshake;	/* TLS: its deadline, until done */
 	uint64_t		 id;
 	unsigned		 flags;
 };
 
 /* Memory running out is not one client's doing alone: say it, not often. */
-static struct log_limit oom_ll, mem_ll;
+static struct log_limit oom_ll, mem_ll, tls_ll;
 static atomic_int mem_logged;	/* the episode's start went out */
 
 /* --memory-limit: N bytes more queued for a client (membudget.h). */
@@ -86,6 +96,20 @@ static void	conn_eof(struct conn *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 
+/* Free C's bufferevent and close its socket. */
+static void
+conn_free_bev(struct conn *c)
+{
+	if (c->handshake != NULL) {
+		event_free(c->handshake);
+		c->handshake = NULL;
+	}
+	if (c->flags & CONN_TLS)
+		tls_close(c->bev, !(c->flags & (CONN_BROKEN | CONN_HANDSHAKE)));
+	else
+		bufferevent_free(c->bev);	/* BEV_OPT_CLOSE_ON_FREE */
+}
+
 static void
 conn_close(struct conn *c, const char *why)
 {
@@ -98,7 +122,7 @@ conn_close(struct conn *c, const char *why)
 	/* What it still held goes with it (freeing calls no callback). */
 	conn_mem_released(w->ed,
 	    evbuffer_get_length(bufferevent_get_output(c->bev)));
-	bufferevent_free(c->bev);
+	conn_free_bev(c);
 	perip_release(c->ip);
 	free(c);
 	worker_conn_gone(w);
@@ -124,6 +148,12 @@ conn_wait_output(struct conn *c, size_t low)
 static void
 conn_error(struct conn *c, int err)
 {
+	c->flags |= CONN_BROKEN;
+	if (err == 0 && (c->flags & CONN_TLS)) {	/* OpenSSL's, not errno */
+		WSTAT_ADD(c->w, err_other, 1);
+		conn_close(c, "TLS error");
+		return;
+	}
 	if (err == ECONNRESET || err == EPIPE)
 		WSTAT_ADD(c->w, err_reset, 1);
 	else if (err == ENOMEM || err == ENOBUFS)
@@ -155,6 +185,7 @@ conn_out_of_memory(struct conn *c)
 	unsigned long long id = (unsigned long long)c->id;
 	struct worker *w = c->w;
 
+	c->flags |= CONN_BROKEN;
 	WSTAT_ADD(w, err_oom, 1);
 	conn_close(c, "out of memory");
 #ifdef __GLIBC__
@@ -235,7 +266,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	int sent;
 
 	WSTAT_ADD(c->w, bytes_in, got);
-	if (evbuffer_get_length(out) == 0) {
+	if (evbuffer_get_length(out) == 0 && !(c->flags & CONN_TLS)) {
 		/*
 		 * The usual case: write the echo now, straight from the input,
 		 * rather than a loop turn later through the bufferevent (which
@@ -308,6 +339,64 @@ conn_eof(struct conn *c)
 	log_debug("connection %llu: client closed its side, %zu bytes still "
 	    "to echo", (unsigned long long)c->id, evbuffer_get_length(out));
 	conn_wait_output(c, 0);
+	/* libevent's TLS side stops writing at the client's close_notify
+	 * (or FIN); what is queued must still go. */
+	if ((c->flags & CONN_TLS) &&
+	    bufferevent_enable(c->bev, EV_WRITE) == -1)
+		conn_out_of_memory(c);
+}
+
+/*
+ * The handshake failed (or timed out, or the client left): count it by
+ * kind and close.  A client speaking plain TCP or garbage to a TLS port
+ * costs only its own connection and, at most, one line per
+ * LOG_LIMIT_SECONDS.
+ */
+static void
+conn_handshake_failed(struct conn *c, enum tls_fail why)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char name[ADDR_STRLEN] = "(gone)";
+
+	WSTAT_ADD(c->w, tls_failed[why], 1);
+	if (why != TLS_FAIL_CLOSED) {
+		if (getpeername(bufferevent_getfd(c->bev),
+		    (struct sockaddr *)&ss, &len) == 0)
+			addr_format((struct sockaddr *)&ss, len, name,
+			    sizeof(name));
+		if (!log_limited(&tls_ll, LOG_LEVEL_INFO,
+		    "TLS handshake with %s failed: %s", name,
+		    tls_fail_text(why)))
+			log_debug("connection %llu: TLS handshake failed: %s",
+			    (unsigned long long)c->id, tls_fail_text(why));
+	}
+	if (why == TLS_FAIL_TIMEOUT)
+		WSTAT_ADD(c->w, timed_out, 1);
+	c->flags |= CONN_BROKEN;
+	conn_close(c, "TLS handshake failed");
+}
+
+static void
+conn_handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_handshake_failed(arg, TLS_FAIL_TIMEOUT);
+}
+
+static void
+conn_handshake_done(struct conn *c)
+{
+	event_free(c->handshake);
+	c->handshake = NULL;
+	c->flags &= ~CONN_HANDSHAKE;
+	if (tls_is_v13(c->bev))
+		WSTAT_ADD(c->w, tls_v13, 1);
+	else
+		WSTAT_ADD(c->w, tls_v12, 1);
+	log_debug("connection %llu: TLS 1.%d handshake done",
+	    (unsigned long long)c->id, tls_is_v13(c->bev) ? 3 : 2);
 }
 
 static void
@@ -315,6 +404,28 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->flags & CONN_HANDSHAKE) {
+		if (what & BEV_EVENT_CONNECTED)
+			conn_handshake_done(c);
+		else if (what & BEV_EVENT_TIMEOUT)
+			conn_handshake_failed(c, TLS_FAIL_TIMEOUT);
+		else if (what & BEV_EVENT_EOF)
+			conn_handshake_failed(c, TLS_FAIL_CLOSED);
+		else if (what & BEV_EVENT_ERROR)
+			conn_handshake_failed(c, tls_failure(bev));
+		return;
+	}
+	/*
+	 * libevent's TLS side, allowing a FIN without close_notify, reports
+	 * a failed write (EPIPE, a reset) as EOF too: a write cannot end the
+	 * client's stream, and it ends only once.
+	 */
+	if ((what & BEV_EVENT_EOF) && (c->flags & CONN_TLS) &&
+	    ((what & BEV_EVENT_WRITING) || (c->flags & CONN_EOF))) {
+		conn_error(c, EVUTIL_SOCKET_ERROR() != 0 ?
+		    EVUTIL_SOCKET_ERROR() : EPIPE);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		conn_eof(c);
 		return;
@@ -411,8 +522,39 @@ conn_keepalive(int fd, unsigned secs)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
 }
 
+/* TLS: the handshake's deadline, from when the worker took it. */
+static int
+conn_handshake_start(struct conn *c)
+{
+	unsigned secs = TLS_HANDSHAKE_TIMEOUT, idle = c->w->ed->cfg->idle_timeout;
+	struct timeval tv;
+
+	if (idle > 0 && idle < secs)
+		secs = idle;
+	tv.tv_sec = (time_t)secs;
+	tv.tv_usec = 0;
+	c->flags |= CONN_HANDSHAKE;
+	c->handshake = evtimer_new(c->w->base, conn_handshake_timeout_cb, c);
+	return c->handshake == NULL || evtimer_add(c->handshake, &tv) == -1 ?
+	    -1 : 0;
+}
+
+/* The bufferevent for FD: a plain socket one, or TLS (FD is left open if
+ * this fails). */
+static struct bufferevent *
+conn_bev_new(struct worker *w, int fd, int tls)
+{
+	struct tls *t;
+
+	if (!tls)
+		return bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+	t = atomic_load(&w->ed->tls);
+	return t != NULL ? tls_accept(t, w->base, fd) : NULL;
+}
+
 void
-conn_new(struct worker *w, int fd, struct perip_entry *ip)
+conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 {
 	struct echod *ed = w->ed;
 	struct conn *c;
@@ -422,14 +564,14 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip)
 		conn_drop(w, fd, ip);
 		return;
 	}
-	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
+	if ((c->bev = conn_bev_new(w, fd, tls)) == NULL) {
 		free(c);
 		conn_drop(w, fd, ip);
 		return;
 	}
 	c->w = w;
 	c->ip = ip;
+	c->flags = tls ? CONN_TLS : 0;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	/*
 	 * Each of these allocates (a callback entry, the fd's slot in the
@@ -440,8 +582,10 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip)
 	    bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv) == -1) ||
 	    evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb,
 	    c) == NULL ||
+	    (tls && conn_handshake_start(c) == -1) ||
 	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
-		bufferevent_free(c->bev);
+		c->flags |= CONN_BROKEN;
+		conn_free_bev(c);
 		free(c);
 		conn_drop(w, -1, ip);
 		return;

@@ -115,6 +115,29 @@ parse_host_port(const char *text, const char *colon, struct listen_spec *spec,
 	return parse_port(text, colon + 1, &spec->port, err, errlen);
 }
 
+/*
+ * Parse what follows a "udp:" or "tls:" prefix of SKIP bytes; an error
+ * names the whole value the operator wrote, not the part after it.
+ */
+static int
+parse_inner(const char *text, size_t skip, struct listen_spec *spec,
+    char *err, size_t errlen)
+{
+	char inner[512];
+	size_t quoted;
+
+	if (listen_spec_parse(text + skip, spec, err, errlen) == 0)
+		return 0;
+	quoted = strlen("--listen '") + strlen(text + skip) + 1;
+	if (strncmp(err, "--listen '", 10) == 0 && strlen(err) >= quoted &&
+	    strncmp(err + 10, text + skip, quoted - 11) == 0 &&
+	    err[quoted - 1] == '\'') {
+		snprintf(inner, sizeof(inner), "%s", err + quoted);
+		snprintf(err, errlen, "--listen '%s'%s", text, inner);
+	}
+	return -1;
+}
+
 int
 listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
     size_t errlen)
@@ -124,7 +147,7 @@ listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
 	memset(spec, 0, sizeof(*spec));
 	if (*text == '\0') {
 		snprintf(err, errlen, "--listen '': empty; write PORT, "
-		    "HOST:PORT, [IPV6]:PORT or unix:PATH");
+		    "HOST:PORT, [IPV6]:PORT, unix:PATH, udp:... or tls:...");
 		return -1;
 	}
 	if (strncmp(text, "unix:", 5) == 0)
@@ -135,9 +158,28 @@ listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
 			    "IP addresses; write udp:HOST:PORT", text);
 			return -1;
 		}
-		if (listen_spec_parse(text + 4, spec, err, errlen) == -1)
+		if (strncmp(text + 4, "tls:", 4) == 0) {
+			snprintf(err, errlen, "--listen '%s': TLS is for stream "
+			    "sockets (DTLS is not served); write tls:HOST:PORT",
+			    text);
+			return -1;
+		}
+		if (parse_inner(text, 4, spec, err, errlen) == -1)
 			return -1;
 		spec->kind = LISTEN_UDP;
+		return 0;
+	}
+	if (strncmp(text, "tls:", 4) == 0) {
+		if (strncmp(text + 4, "udp:", 4) == 0 ||
+		    strncmp(text + 4, "tls:", 4) == 0) {
+			snprintf(err, errlen, "--listen '%s': TLS is for stream "
+			    "sockets; write tls:HOST:PORT or tls:unix:PATH",
+			    text);
+			return -1;
+		}
+		if (parse_inner(text, 4, spec, err, errlen) == -1)
+			return -1;
+		spec->tls = 1;
 		return 0;
 	}
 	if (text[0] == '[')
@@ -160,10 +202,11 @@ listen_spec_parse(const char *text, struct listen_spec *spec, char *err,
 void
 listen_spec_format(const struct listen_spec *spec, char *buf, size_t len)
 {
-	const char *udp = spec->kind == LISTEN_UDP ? "udp:" : "";
+	const char *udp = spec->kind == LISTEN_UDP ? "udp:" :
+	    spec->tls ? "tls:" : "";
 
 	if (spec->kind == LISTEN_UNIX)
-		snprintf(buf, len, "unix:%s", spec->path);
+		snprintf(buf, len, "%sunix:%s", udp, spec->path);
 	else if (strchr(spec->host, ':') != NULL)
 		snprintf(buf, len, "%s[%s]:%u", udp, spec->host, spec->port);
 	else

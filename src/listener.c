@@ -39,8 +39,20 @@ accept_cb(struct evconnlistener *evl, evutil_socket_t fd,
 	struct echod *ed = arg;
 
 	(void)evl;
-	if (admit_echo(ed, fd, sa, (socklen_t)socklen) == 1)
-		proxy_wait_start(ed, fd);
+	if (admit_echo(ed, fd, sa, (socklen_t)socklen, 0) == 1)
+		proxy_wait_start(ed, fd, 0);
+}
+
+/* A tls: listener's: the same door, the handshake left to the worker. */
+static void
+accept_tls_cb(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int socklen, void *arg)
+{
+	struct echod *ed = arg;
+
+	(void)evl;
+	if (admit_echo(ed, fd, sa, (socklen_t)socklen, 1) == 1)
+		proxy_wait_start(ed, fd, 1);
 }
 
 static void
@@ -74,8 +86,8 @@ listener_add(struct echod *ed, struct sock *s, char *err, size_t errlen)
 		if (udp_serve(ed, s->fd, &l->udp_ev) == -1)
 			goto fail;
 	} else {
-		l->evl = evconnlistener_new(ed->base, accept_cb, ed,
-		    LEV_OPT_CLOSE_ON_EXEC, 0, s->fd);
+		l->evl = evconnlistener_new(ed->base, s->tls ? accept_tls_cb :
+		    accept_cb, ed, LEV_OPT_CLOSE_ON_EXEC, 0, s->fd);
 		if (l->evl == NULL)
 			goto fail;
 		if (admit_watch(ed, l->evl, ADMIT_ECHO) == -1) {
@@ -210,6 +222,36 @@ listener_reconcile(struct echod *ed, const struct config *ncfg, char *err,
 	}
 	ed->nlisteners = kept;
 	free(keep);
+	return 0;
+}
+
+int
+listener_tls_check(const struct echod *ed, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	const char *inherited = NULL;
+	int named = 0;
+	size_t i;
+
+	for (i = 0; i < ed->nlisteners; i++)
+		if (!ed->listeners[i].has_spec && ed->listeners[i].sock.tls)
+			inherited = ed->listeners[i].sock.name;
+	for (i = 0; i < cfg->nlisten; i++)
+		named |= cfg->listen[i].tls && wanted(ed, cfg);
+	if (inherited != NULL && cfg->tls_cert[0] == '\0') {
+		snprintf(err, errlen, "systemd passed %s as a TLS socket "
+		    "(FileDescriptorName=tls...) and there is no --tls-cert; "
+		    "give --tls-cert and --tls-key, or rename the socket",
+		    inherited);
+		return EX_USAGE;
+	}
+	if (cfg->tls_cert[0] != '\0' && inherited == NULL && !named) {
+		snprintf(err, errlen, "--tls-cert '%s' is given but no "
+		    "listener speaks TLS; add --listen tls:HOST:PORT (or a "
+		    "systemd socket with FileDescriptorName=tls)",
+		    cfg->tls_cert);
+		return EX_USAGE;
+	}
 	return 0;
 }
 

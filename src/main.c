@@ -24,6 +24,7 @@
 #include "echod/metrics.h"
 #include "echod/notify.h"
 #include "echod/server.h"
+#include "echod/tls.h"
 #include "echod/worker.h"
 #include "build_config.h"
 
@@ -64,13 +65,20 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
     size_t errlen)
 {
 	const struct config *cfg = ed->cfg;
+	struct tls *tls;
 	uint64_t held;
 	int rc;
 
+	if ((rc = tls_load(cfg, &tls, err, errlen)) != 0)
+		return rc;
+	atomic_store(&ed->tls, tls);	/* server_free() frees it */
 	if ((rc = notify_open(ed, err, errlen)) != 0 ||
 	    (rc = listener_open_all(ed, inherited, err, errlen)) != 0 ||
+	    (rc = listener_tls_check(ed, cfg, err, errlen)) != 0 ||
 	    (rc = metrics_open(ed, err, errlen)) != 0)
 		return rc;
+	if (tls != NULL)
+		log_info("TLS: %s", tls_describe(tls));
 	if (worker_start_all(ed, choose_workers(cfg), err, errlen) == -1)
 		return EX_OSERR;
 	/*

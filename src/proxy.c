@@ -31,6 +31,7 @@ struct proxy_wait {
 	struct echod		*ed;
 	struct event		*ev;
 	int			 fd;
+	int			 tls;		/* its handshake comes next */
 	uint64_t		 deadline_ns;	/* monotonic */
 	size_t			 have;
 	uint8_t			 buf[PROXY_HEADER_MAX];
@@ -105,7 +106,7 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h)
 	struct echod *ed = pw->ed;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	int fd = pw->fd;
+	int fd = pw->fd, tls = pw->tls;
 
 	if (h->local) {		/* the balancer's own check, or Unix */
 		if (getpeername(fd, (struct sockaddr *)&ss, &len) == -1) {
@@ -124,7 +125,7 @@ proxy_done(struct proxy_wait *pw, const struct proxy_header *h)
 		    h->local ? " (the balancer itself)" : "");
 	}
 	proxy_wait_free(pw, 0);
-	admit_proxied(ed, fd, (struct sockaddr *)&ss, len);
+	admit_proxied(ed, fd, (struct sockaddr *)&ss, len, tls);
 }
 
 static void
@@ -168,7 +169,7 @@ proxy_read_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-proxy_wait_start(struct echod *ed, int fd)
+proxy_wait_start(struct echod *ed, int fd, int tls)
 {
 	unsigned secs = PROXY_HEADER_TIMEOUT;
 	struct timeval tv;
@@ -179,6 +180,7 @@ proxy_wait_start(struct echod *ed, int fd)
 		goto oom;
 	pw->ed = ed;
 	pw->fd = fd;
+	pw->tls = tls;
 	if (ed->cfg->idle_timeout > 0 && ed->cfg->idle_timeout < secs)
 		secs = ed->cfg->idle_timeout;
 	tv.tv_sec = (time_t)secs;

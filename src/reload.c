@@ -24,6 +24,7 @@
 #include "echod/memlimit.h"
 #include "echod/notify.h"
 #include "echod/reload.h"
+#include "echod/tls.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
 
@@ -116,9 +117,10 @@ reclaim(struct echod *ed)
 			seen = s;
 	}
 	for (i = 0; i < ed->nold_cfgs; i++) {
-		if (ed->old_cfgs[i].gen <= seen)
+		if (ed->old_cfgs[i].gen <= seen) {
 			free(ed->old_cfgs[i].cfg);
-		else
+			tls_free(ed->old_cfgs[i].tls);
+		} else
 			ed->old_cfgs[kept++] = ed->old_cfgs[i];
 	}
 	ed->nold_cfgs = kept;
@@ -129,6 +131,7 @@ reload(struct echod *ed)
 {
 	const struct config *old = ed->cfg;
 	struct retired_cfg *olds;
+	struct tls *ntls = NULL;
 	struct config *ncfg;
 	char err[512];
 	int rc;
@@ -148,11 +151,17 @@ reload(struct echod *ed)
 	rc = config_load(ed->argc, ed->argv, ncfg, err, sizeof(err));
 	if (rc == 0 && reload_sane(ed, old, ncfg, err, sizeof(err)) == -1)
 		rc = -1;
+	/* Certificates are read again even if their names did not change:
+	 * a renewed file is what a reload is usually for. */
+	if (rc == 0 &&
+	    (rc = listener_tls_check(ed, ncfg, err, sizeof(err))) == 0)
+		rc = tls_load(ncfg, &ntls, err, sizeof(err));
 	if (rc == 0) {
 		keep_fixed(old, ncfg);
 		rc = listener_reconcile(ed, ncfg, err, sizeof(err));
 	}
 	if (rc != 0) {
+		tls_free(ntls);
 		free(ncfg);
 		log_error("reload failed: %s; still running the previous "
 		    "configuration", err);
@@ -161,7 +170,10 @@ reload(struct echod *ed)
 	}
 	ed->cfg = ncfg;			/* atomic store: workers see it whole */
 	ed->old_cfgs[ed->nold_cfgs].cfg = (struct config *)old;
+	ed->old_cfgs[ed->nold_cfgs].tls = atomic_exchange(&ed->tls, ntls);
 	ed->old_cfgs[ed->nold_cfgs++].gen = ++ed->reloads;
+	if (ntls != NULL)
+		log_info("TLS: %s, for new connections", tls_describe(ntls));
 	apply_limits(ed, ncfg);
 	worker_reload_all(ed, ed->reloads);	/* acknowledged: reclaim() */
 	log_info("configuration reloaded%s%s: %zu listeners, max-conns %llu",

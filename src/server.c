@@ -32,6 +32,7 @@
 #include "echod/server.h"
 #include "echod/snapshot.h"
 #include "echod/stats.h"
+#include "echod/tls.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
 
@@ -307,8 +308,11 @@ server_free(struct echod *ed)
 	if (ed->base != NULL)
 		event_base_free(ed->base);
 	/* Every configuration this run used (the workers are gone). */
-	while (ed->nold_cfgs > 0)
+	while (ed->nold_cfgs > 0) {
 		free(ed->old_cfgs[--ed->nold_cfgs].cfg);
+		tls_free(ed->old_cfgs[ed->nold_cfgs].tls);
+	}
+	tls_free(atomic_load(&ed->tls));
 	free(ed->old_cfgs);
 	free((void *)ed->cfg);
 	memset(ed, 0, sizeof(*ed));

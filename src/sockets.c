@@ -65,16 +65,18 @@ fail:
 	return err;
 }
 
-/* The address FD is bound to, as logged ("127.0.0.1:41234"). */
+/* The address FD is bound to, as logged ("127.0.0.1:41234",
+ * "tls:[::1]:7443"). */
 static void
-name_socket(struct sock *s, int udp)
+name_socket(struct sock *s, int udp, int tls)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	size_t skip = udp ? 4 : 0;
+	size_t skip = udp || tls ? 4 : 0;
 
 	s->udp = udp;
-	memcpy(s->name, "udp:", skip);
+	s->tls = tls;
+	memcpy(s->name, udp ? "udp:" : "tls:", skip);
 	s->name[skip] = '\0';
 	if (getsockname(s->fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_format((struct sockaddr *)&ss, len, s->name + skip,
@@ -163,7 +165,7 @@ open_inet(const struct listen_spec *spec, int backlog, struct sock *out,
 	unsigned port = spec->port;
 	size_t i;
 	int rc, errnum = 0, udp = spec->kind == LISTEN_UDP;
-	const char *prefix = udp ? "udp:" : "";
+	const char *prefix = udp ? "udp:" : spec->tls ? "tls:" : "";
 
 	*n = 0;
 	listen_spec_format(spec, where, sizeof(where));
@@ -181,7 +183,7 @@ open_inet(const struct listen_spec *spec, int backlog, struct sock *out,
 		errnum = bind_socket(sa, set.len[i], udp ? SOCK_DGRAM :
 		    SOCK_STREAM, backlog, &s->fd);
 		if (errnum == 0) {
-			name_socket(s, udp);
+			name_socket(s, udp, spec->tls);
 			if (port == 0) {
 				struct sockaddr_storage ss;
 				socklen_t sl = sizeof(ss);
@@ -271,7 +273,7 @@ open_unix(const struct listen_spec *spec, int backlog, struct sock *s,
 	    backlog, &s->fd);
 	if (errnum != 0)
 		return listen_error_explain(errnum, where, 0, err, errlen);
-	name_socket(s, 0);
+	name_socket(s, 0, spec->tls);
 	/* Remember which file we made: only that one is ours to unlink. */
 	if (!abstract && stat(spec->path, &st) == 0) {
 		snprintf(s->path, sizeof(s->path), "%s", spec->path);
@@ -366,7 +368,8 @@ sockets_adopt(int fd, const char *name, struct sock *out, char *err,
 	    sizeof(off)) == -1)
 		return listen_error_explain(errno, name, 0, err, errlen);
 	out->fd = fd;
-	name_socket(out, udp);
+	/* FileDescriptorName=tls (or tls-...) in the .socket unit. */
+	name_socket(out, udp, !udp && strncmp(name, "tls", 3) == 0);
 	return 0;
 }
 

@@ -6,6 +6,17 @@
 
 #include "echod/stats.h"
 
+static uint64_t
+tls_failed(const struct tls_stats *t)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < TLS_FAIL_N; i++)
+		n += t->failed[i];
+	return n;
+}
+
 void
 stats_format_line(const struct stats *s, char *buf, size_t len)
 {
@@ -18,7 +29,8 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    "bytes held, %llu pauses at --memory-limit; "
 	    "udp %llu datagrams in, %llu out, dropped %llu reflector-port, "
 	    "%llu own-port, %llu bad-source, %llu loop, %llu acl, %llu rate, "
-	    "%llu send",
+	    "%llu send; tls %llu handshakes (%llu TLS 1.2, %llu TLS 1.3), "
+	    "%llu failed",
 	    (unsigned long long)s->open, (unsigned long long)s->accepted,
 	    (unsigned long long)s->closed, (unsigned long long)s->timed_out,
 	    (unsigned long long)s->err_reset, (unsigned long long)s->err_oom,
@@ -38,7 +50,10 @@ stats_format_line(const struct stats *s, char *buf, size_t len)
 	    (unsigned long long)s->udp.dropped_loop,
 	    (unsigned long long)s->udp.dropped_acl,
 	    (unsigned long long)s->udp.dropped_rate,
-	    (unsigned long long)s->udp.dropped_send);
+	    (unsigned long long)s->udp.dropped_send,
+	    (unsigned long long)(s->tls.v12 + s->tls.v13),
+	    (unsigned long long)s->tls.v12, (unsigned long long)s->tls.v13,
+	    (unsigned long long)tls_failed(&s->tls));
 }
 
 struct out {
@@ -74,6 +89,28 @@ static void
 sample(struct out *o, const char *name, const char *labels, uint64_t v)
 {
 	put(o, "%s%s %llu\n", name, labels, (unsigned long long)v);
+}
+
+static void
+tls_families(struct out *o, const struct tls_stats *t)
+{
+	char label[64];
+	int i;
+
+	family(o, "echod_tls_handshakes_total", "counter",
+	    "TLS handshakes completed, by protocol version.");
+	sample(o, "echod_tls_handshakes_total", "{version=\"TLSv1.2\"}",
+	    t->v12);
+	sample(o, "echod_tls_handshakes_total", "{version=\"TLSv1.3\"}",
+	    t->v13);
+	family(o, "echod_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed, by reason.");
+	for (i = 0; i < TLS_FAIL_N; i++) {
+		snprintf(label, sizeof(label), "{reason=\"%s\"}",
+		    tls_fail_label((enum tls_fail)i));
+		sample(o, "echod_tls_handshake_failures_total", label,
+		    t->failed[i]);
+	}
 }
 
 static void
@@ -206,6 +243,7 @@ stats_format_prometheus(const struct stats *s, const char *version,
 	    s->udp.dropped_rate);
 	sample(&o, "echod_datagrams_dropped_total", "{reason=\"send\"}",
 	    s->udp.dropped_send);
+	tls_families(&o, &s->tls);
 	process_families(&o, s);
 	return o.used;
 }

@@ -41,6 +41,7 @@
 /* What goes down a worker's pipe.  fd < 0: a wake-up for its cmds. */
 struct handoff {
 	int			 fd;
+	int			 tls;		/* from a tls: listener */
 	struct perip_entry	*ip;
 };
 
@@ -145,7 +146,8 @@ pipe_cb(evutil_socket_t fd, short what, void *arg)
 	while ((n = read(fd, items, sizeof(items))) > 0) {
 		for (i = 0; i < n / (ssize_t)sizeof(*items); i++)
 			if (items[i].fd >= 0)
-				conn_new(w, items[i].fd, items[i].ip);
+				conn_new(w, items[i].fd, items[i].ip,
+				    items[i].tls);
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		log_limited(&ll, LOG_LEVEL_WARN,
@@ -235,24 +237,25 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 }
 
 static int
-worker_send(struct worker *w, int fd, struct perip_entry *ip)
+worker_send(struct worker *w, int fd, struct perip_entry *ip, int tls)
 {
 	struct handoff h;
 
 	memset(&h, 0, sizeof(h));	/* no stack bytes in the padding */
 	h.fd = fd;
+	h.tls = tls;
 	h.ip = ip;
 	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
 
 int
-worker_hand(struct echod *ed, int fd, struct perip_entry *ip)
+worker_hand(struct echod *ed, int fd, struct perip_entry *ip, int tls)
 {
 	static struct log_limit ll;
 	struct worker *w = &ed->workers[ed->next_worker];
 
 	ed->next_worker = (ed->next_worker + 1) % ed->nworkers;
-	if (worker_send(w, fd, ip) == 0)
+	if (worker_send(w, fd, ip, tls) == 0)
 		return 0;
 	/* 4,096 connections queued to one worker: it is stuck, not busy. */
 	log_limited(&ll, LOG_LEVEL_WARN,
@@ -276,7 +279,7 @@ send_cmd(struct worker *w, unsigned cmd)
 		return;
 	w->cmds_sent |= cmd;
 	atomic_fetch_or(&w->cmds, cmd);
-	(void)worker_send(w, -1, NULL);
+	(void)worker_send(w, -1, NULL, 0);
 }
 
 void
@@ -321,7 +324,7 @@ worker_done_count(const struct echod *ed)
 void
 worker_stats_sum(const struct echod *ed, struct stats *st)
 {
-	unsigned i;
+	unsigned i, j;
 
 	for (i = 0; i < ed->nworkers; i++) {
 		const struct worker_stats *w = &ed->workers[i].stats;
@@ -335,6 +338,10 @@ worker_stats_sum(const struct echod *ed, struct stats *st)
 		st->bytes_in += SUM(bytes_in);
 		st->bytes_out += SUM(bytes_out);
 		st->backpressure_pauses += SUM(pauses);
+		st->tls.v12 += SUM(tls_v12);
+		st->tls.v13 += SUM(tls_v13);
+		for (j = 0; j < TLS_FAIL_N; j++)
+			st->tls.failed[j] += SUM(tls_failed[j]);
 #undef SUM
 	}
 }

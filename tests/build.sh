@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 sh tests/deps.sh gcc libc6-dev meson ninja-build pkg-config libevent-dev \
-    check
+    libssl-dev check
 
 builddir=${1:-build}
 [ $# -gt 0 ] && shift

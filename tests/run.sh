@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 sh tests/deps.sh python3 python3-pytest netcat-openbsd systemd man-db procps \
     haproxy iproute2 nftables build-essential debhelper dpkg-dev lintian \
-    debootstrap systemd-container
+    debootstrap systemd-container openssl ncat socat
 
 sh tests/build.sh build -Dwerror=true
 status=0

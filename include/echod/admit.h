@@ -51,14 +51,16 @@ int	admit_watch(struct echod *ed, struct evconnlistener *evl,
 void	admit_unwatch(struct echod *ed, struct evconnlistener *evl);
 
 /*
- * A new echo connection FD from the socket peer SA.  Without
+ * A new echo connection FD from the socket peer SA (TLS: on a tls:
+ * listener, so its handshake comes next; a PROXY header comes before
+ * it).  Without
  * --proxy-protocol it is admitted (or refused) at once.  With it, a peer
  * outside --proxy-from is refused before a byte is read; a trusted one
  * takes a slot and is returned to the caller to read its header (1).
  * Returns 0 when FD was dealt with (handed on or closed).
  */
 int	admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
-	    socklen_t len);
+	    socklen_t len, int tls);
 
 /*
  * The PROXY header of a connection that admit_echo() passed named client
@@ -66,7 +68,7 @@ int	admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
  * slot is already taken), or FD is closed.
  */
 void	admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
-	    socklen_t len);
+	    socklen_t len, int tls);
 
 /* A connection holding a slot closed before a worker took it. */
 void	admit_give_back(struct echod *ed);

@@ -13,6 +13,7 @@
 #include "echod/log.h"
 
 #define CONFIG_MAX_LISTEN	32
+#define CONFIG_PATH_MAX		1024	/* --tls-* file names */
 
 #define CONFIG_MAX_CONNS_MAX	10000000ULL
 #define CONFIG_IDLE_MAX		604800ULL	/* a week */
@@ -61,6 +62,9 @@ struct config {
 	int			proxy_protocol;	/* PROXY v2 header first */
 	struct acl		proxy_from;	/* who may send one */
 	int			proxy_from_unix; /* Unix-socket peers may */
+	char			tls_cert[CONFIG_PATH_MAX];	/* "": none */
+	char			tls_key[CONFIG_PATH_MAX];
+	char			tls_client_ca[CONFIG_PATH_MAX];
 	char			config_path[256]; /* --config, for the log */
 	char			empty_config[256]; /* a blank --config file */
 	enum log_level		log_level;

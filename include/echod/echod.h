@@ -25,6 +25,7 @@ struct listener;
 struct metrics;
 struct notify;
 struct proxy_wait;
+struct tls;
 struct udp;
 struct worker;
 
@@ -43,10 +44,14 @@ struct echod {
 	const struct config *_Atomic cfg;
 	struct retired_cfg {
 		struct config	*cfg;
+		struct tls	*tls;	/* the TLS context beside it */
 		uint64_t	 gen;	/* the reload that retired it */
 	}			*old_cfgs;
 	size_t			 nold_cfgs;
 	uint64_t		 reloads;	/* generations so far */
+	/* tls.h: what new TLS connections use; swapped and retired with
+	 * the config it was loaded for.  NULL without --tls-cert. */
+	struct tls *_Atomic	 tls;
 	int			 argc;		/* to re-read on SIGHUP */
 	char			**argv;
 

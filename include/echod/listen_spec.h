@@ -8,6 +8,8 @@
  *   unix:PATH     a Unix domain socket file; unix:@NAME is Linux's
  *                 abstract namespace (no file on disk)
  *   udp:PORT, udp:HOST:PORT, udp:[IPV6]:PORT   datagram echo
+ *   tls:PORT, tls:HOST:PORT, tls:[IPV6]:PORT, tls:unix:PATH
+ *                 a stream socket whose clients speak TLS (tls.h)
  *
  * PORT is 0-65535; 0 asks the kernel for a free port.
  */
@@ -31,6 +33,7 @@ struct listen_spec {
 	char		 host[LISTEN_HOST_MAX];	/* brackets stripped */
 	uint16_t	 port;
 	char		 path[LISTEN_PATH_MAX];	/* NUL-terminated */
+	int		 tls;		/* INET or UNIX, clients speak TLS */
 };
 
 /* The host a bare PORT means. */
@@ -44,7 +47,7 @@ struct listen_spec {
 int	listen_spec_parse(const char *text, struct listen_spec *spec,
 	    char *err, size_t errlen);
 
-/* "127.0.0.1:7777", "[::1]:7777", "unix:/run/echod.sock" */
+/* "127.0.0.1:7777", "[::1]:7777", "unix:/run/echod.sock", "tls:..." */
 void	listen_spec_format(const struct listen_spec *spec, char *buf,
 	    size_t len);
 

@@ -24,6 +24,14 @@ struct sd_listen;
 int	listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	    char *err, size_t errlen);
 
+/*
+ * TLS needs both halves: a TLS listener (a tls: --listen of CFG, or a
+ * socket from systemd named tls...) and CFG's --tls-cert.  Returns 0, or
+ * EX_USAGE with ERR saying which half is missing.
+ */
+int	listener_tls_check(const struct echod *ed, const struct config *cfg,
+	    char *err, size_t errlen);
+
 /* Log each listener's real address ("listening on 127.0.0.1:41234"). */
 void	listener_log_all(const struct echod *ed);
 

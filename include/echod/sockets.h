@@ -20,6 +20,7 @@
 struct sock {
 	int		fd;
 	int		udp;			/* a datagram socket */
+	int		tls;			/* its clients speak TLS */
 	char		name[ADDR_STRLEN + 4];	/* "udp:" + address */
 	char		path[LISTEN_PATH_MAX];	/* a socket file we made */
 	dev_t		dev;
@@ -37,7 +38,8 @@ int	sockets_open(const struct listen_spec *spec, int backlog,
 
 /*
  * Check FD, passed by systemd as NAME: a listening stream socket or an IP
- * datagram socket, made non-blocking.  Returns 0 with *OUT filled (its
+ * datagram socket, made non-blocking.  A stream socket whose NAME starts
+ * with "tls" (FileDescriptorName=tls) is a TLS one.  Returns 0 with *OUT filled (its
  * socket file is systemd's, never ours to unlink), or EX_CONFIG with the
  * mistake in the .socket unit named in ERR.
  */

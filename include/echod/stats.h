@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "echod/tls_fail.h"
+
 struct udp_stats {
 	uint64_t	in, out;		/* datagrams */
 	uint64_t	bytes_in, bytes_out;
@@ -18,6 +20,11 @@ struct udp_stats {
 	uint64_t	dropped_source;		/* broadcast, multicast, ... */
 	uint64_t	dropped_acl, dropped_rate;
 	uint64_t	dropped_send;		/* socket would not take it */
+};
+
+struct tls_stats {
+	uint64_t	v12, v13;		/* handshakes done, by version */
+	uint64_t	failed[TLS_FAIL_N];	/* by reason */
 };
 
 /* The process as Prometheus client libraries describe it (process_*). */
@@ -42,6 +49,7 @@ struct stats {
 	uint64_t	memory_pauses, memory_episodes;
 	uint64_t	pauses_max_conns, pauses_fds;
 	struct udp_stats udp;
+	struct tls_stats tls;
 	unsigned	workers, listeners;
 	uint64_t	uptime_s;		/* monotonic */
 	int64_t		started_unix;		/* wall clock at start */

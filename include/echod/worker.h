@@ -15,6 +15,8 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include "echod/tls_fail.h"
+
 struct echod;
 struct conn;
 struct event;
@@ -29,6 +31,8 @@ struct worker_stats {
 	_Atomic uint64_t	accepted, closed, timed_out;
 	_Atomic uint64_t	err_reset, err_oom, err_other;	/* by kind */
 	_Atomic uint64_t	bytes_in, bytes_out, pauses;
+	_Atomic uint64_t	tls_v12, tls_v13;	/* handshakes done */
+	_Atomic uint64_t	tls_failed[TLS_FAIL_N];
 };
 
 #define WSTAT_ADD(w, field, n)						\
@@ -74,10 +78,12 @@ int	worker_start_all(struct echod *ed, unsigned n, char *err,
 struct perip_entry;
 
 /*
- * Accepting thread: give FD (counted under IP, may be NULL) to the next
- * worker.  0, or -1 with FD closed (the caller gives the counts back).
+ * Accepting thread: give FD (counted under IP, may be NULL; TLS: from a
+ * tls: listener) to the next worker.  0, or -1 with FD closed (the caller
+ * gives the counts back).
  */
-int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip);
+int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip,
+	    int tls);
 
 /* Accepting thread: let connections finish / close them now. */
 void	worker_drain_all(struct echod *ed);

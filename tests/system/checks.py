@@ -353,6 +353,63 @@ def upgrade():
             pid, main_pid())
 
 
+@check("tls_through_its_socket_and_credentials")
+def tls_credentials():
+    import shutil
+    import ssl
+    example = "/usr/share/doc/echod/examples/tls-credentials.conf"
+    dropin = "/etc/systemd/system/echod.service.d/tls-credentials.conf"
+    os.makedirs("/etc/echod/tls", mode=0o700)
+    for name in ("echod.crt", "echod.key"):
+        shutil.copy("/root/tls/" + name, "/etc/echod/tls/" + name)
+        os.chmod("/etc/echod/tls/" + name, 0o600)   # root's alone
+    shutil.copy(example, dropin)
+    with open("/etc/echod/echod.conf") as f:
+        conf = f.read()
+    with open("/etc/echod/echod.conf.new", "w") as f:
+        f.write(conf + "tls-cert /run/credentials/echod.service/tls.crt\n"
+                "tls-key /run/credentials/echod.service/tls.key\n")
+    os.rename("/etc/echod/echod.conf.new", "/etc/echod/echod.conf")
+    try:
+        # systemd starts no socket whose service is running: stop it.
+        sh("systemctl", "daemon-reload")
+        sh("systemctl", "stop", "echod.service", timeout=60)
+        sh("systemctl", "enable", "--now", "echod-tls.socket")
+        sh("systemctl", "start", "echod.service", timeout=60)
+        ctx = ssl.create_default_context(cafile="/root/tls/ca.pem")
+        data = os.urandom(1 << 20)
+        with socket.create_connection(("127.0.0.1", 7443), timeout=10) as s, \
+                ctx.wrap_socket(s, server_hostname="localhost") as t:
+            version = t.version()
+            t.sendall(data)
+            got = b""
+            while len(got) < len(data):
+                b = t.recv(1 << 16)
+                assert b, "EOF after %d bytes" % len(got)
+                got += b
+        assert got == data
+        assert echo("127.0.0.1")            # port 7 still plain
+        user = sh("ps", "-o", "user=", "-p", str(main_pid()))
+        listing = sh("ls", "-l", "/run/credentials/echod.service")
+        log = "\n".join(str(e.get("MESSAGE", "")) for e in journal())
+        assert "TLS: certificate /CN=localhost" in log, log[-2000:]
+        return ("echod-tls.socket (port 7443, FileDescriptorName=tls) and "
+                "the shipped drop-in's LoadCredential=: 1 MiB echoed over "
+                "%s to a client that verified the certificate; key file "
+                "0600 root, read by echod as dynamic user %s from %s"
+                % (version, user, listing.replace("\n", "; ")))
+    finally:
+        sh("systemctl", "stop", "echod.service", check=False, timeout=60)
+        sh("systemctl", "disable", "--now", "echod-tls.socket", check=False)
+        os.unlink(dropin)
+        with open("/etc/echod/echod.conf.new", "w") as f:
+            f.write(conf)
+        os.rename("/etc/echod/echod.conf.new", "/etc/echod/echod.conf")
+        shutil.rmtree("/etc/echod/tls")
+        sh("systemctl", "daemon-reload", check=False)
+        sh("systemctl", "restart", "echod.service", check=False, timeout=60)
+
+
 @check("remove_and_purge")
 def remove_purge():
     sh("apt-get", "remove", "-y", "-q", "echod", timeout=120)

@@ -23,14 +23,15 @@ SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("ECHOD_BUILD_ROOT", "")
 CACHE = os.environ.get("ECHOD_SYSTEM_CACHE", "/var/cache/echod-tests")
 PACKAGES = ["systemd", "systemd-sysv", "dbus", "libevent-core-2.1-7",
-            "python3", "iproute2", "procps"]
+            "libevent-openssl-2.1-7", "libssl3", "python3", "iproute2",
+            "procps"]
 CHECKS = ["socket_enabled_and_listening", "first_client_starts_the_service",
           "tcp_udp_ipv4_ipv6", "hardening_in_force", "journald_priorities",
           "reload_applies_config_keeps_pid_and_clients",
           "stop_drains_every_byte", "restart_under_load",
           "watchdog_restarts_a_stopped_daemon",
           "upgrade_keeps_the_port_and_restarts_the_service",
-          "remove_and_purge"]
+          "tls_through_its_socket_and_credentials", "remove_and_purge"]
 
 
 def run(*args, timeout=600, **kw):
@@ -148,12 +149,30 @@ def debian_tree(work):
     return tree
 
 
+def make_certs(where):
+    """A CA and a certificate for localhost it signed (the tree has no
+    openssl command: made here)."""
+    os.makedirs(where)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    run("openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out",
+        "ca.pem", "-days", "30", "-subj", "/CN=echod package test CA",
+        cwd=where)
+    run("openssl", "req", "-new", *ec, "-keyout", "echod.key", "-out",
+        "echod.csr", "-subj", "/CN=localhost", cwd=where)
+    with open(os.path.join(where, "san.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", "echod.csr", "-CA", "ca.pem",
+        "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile",
+        "san.ext", "-out", "echod.crt", cwd=where)
+
+
 def install(tree, deb, chrooted):
     """apt install the package, and set the test's stage around it."""
     shutil.copy(deb, os.path.join(tree, "root"))
     shutil.copy(os.path.join(HERE, "checks.py"), os.path.join(tree, "root"))
     shutil.copy(os.path.join(BUILD, "bench", "echod-load"),
                 os.path.join(tree, "root"))
+    make_certs(os.path.join(tree, "root", "tls"))
     run("chroot", tree, "apt-get", "install", "-y", "-q",
         "--no-install-recommends", "/root/" + os.path.basename(deb),
         env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))

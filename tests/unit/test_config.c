@@ -232,6 +232,40 @@ START_TEST(test_keepalive_default_off_and_range)
 }
 END_TEST
 
+START_TEST(test_tls_options_need_each_other)
+{
+	ck_assert_int_eq(run("--listen", "tls:7443", "--tls-cert", "c.pem",
+	    "--tls-key", "k.pem", "--tls-client-ca", "ca.pem", NULL), 0);
+	ck_assert_str_eq(cfg.tls_cert, "c.pem");
+	ck_assert_str_eq(cfg.tls_key, "k.pem");
+	ck_assert_str_eq(cfg.tls_client_ca, "ca.pem");
+	ck_assert_int_eq(cfg.listen[0].tls, 1);
+	assert_usage_error(run("--listen", "tls:7443", NULL),
+	    "--listen tls:localhost:7443: a TLS listener needs --tls-cert");
+	assert_usage_error(run("--listen", "tls:7443", "--tls-key", "k.pem",
+	    NULL), "--tls-key is set without --tls-cert");
+	assert_usage_error(run("--tls-client-ca", "ca.pem", NULL),
+	    "--tls-client-ca needs");
+	assert_usage_error(run("--tls-cert", "", NULL),
+	    "--tls-cert '': the file name is empty");
+	assert_usage_error(run("--metrics", "tls:9000", NULL),
+	    "--metrics 'tls:9000': give [HOST:]PORT");
+}
+END_TEST
+
+START_TEST(test_tls_paths_have_a_limit)
+{
+	char path[CONFIG_PATH_MAX + 1];
+
+	memset(path, 'a', sizeof(path) - 1);
+	path[sizeof(path) - 1] = '\0';
+	assert_usage_error(run("--tls-key", path, NULL), "at most 1023");
+	path[CONFIG_PATH_MAX - 1] = '\0';
+	ck_assert_int_eq(run("--listen", "tls:7443", "--tls-cert", "c",
+	    "--tls-key", path, NULL), 0);
+}
+END_TEST
+
 START_TEST(test_option_table_says_which_take_values)
 {
 	ck_assert_int_eq(config_option_takes_value("listen"), 1);
@@ -244,6 +278,8 @@ int
 main(void)
 {
 	return UNIT_RUN("config",
+	    test_tls_options_need_each_other,
+	    test_tls_paths_have_a_limit,
 	    test_proxy_protocol_needs_its_balancers_named,
 	    test_keepalive_default_off_and_range,
 	    test_option_table_says_which_take_values,

@@ -163,6 +163,43 @@ START_TEST(test_format_round_trips)
 }
 END_TEST
 
+START_TEST(test_tls_forms)
+{
+	char buf[256];
+
+	ck_assert_int_eq(parse("tls:7443"), 0);
+	ck_assert_int_eq(spec.kind, LISTEN_INET);
+	ck_assert_int_eq(spec.tls, 1);
+	ck_assert_str_eq(spec.host, "localhost");
+	ck_assert_uint_eq(spec.port, 7443);
+	ck_assert_int_eq(parse("tls:[::1]:7443"), 0);
+	ck_assert_str_eq(spec.host, "::1");
+	ck_assert_int_eq(spec.tls, 1);
+	ck_assert_int_eq(parse("tls:unix:/run/echod-tls.sock"), 0);
+	ck_assert_int_eq(spec.kind, LISTEN_UNIX);
+	ck_assert_int_eq(spec.tls, 1);
+	listen_spec_format(&spec, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "tls:unix:/run/echod-tls.sock");
+	parse("tls:0.0.0.0:7443");
+	listen_spec_format(&spec, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "tls:0.0.0.0:7443");
+	/* The plain listener on the same address is a different one. */
+	ck_assert_int_eq(parse("0.0.0.0:7443"), 0);
+	ck_assert_int_eq(spec.tls, 0);
+}
+END_TEST
+
+START_TEST(test_tls_bad_forms)
+{
+	assert_rejected("tls:udp:7443", "TLS is for stream sockets");
+	assert_rejected("udp:tls:7443", "DTLS is not served");
+	assert_rejected("tls:tls:7443", "TLS is for stream sockets");
+	assert_rejected("tls:", "PORT");
+	assert_rejected("tls:localhost", "write localhost:PORT");
+	assert_rejected("tls:127.0.0.1:70000", "is too large");
+}
+END_TEST
+
 START_TEST(test_dotted_hosts_are_recognised)
 {
 	ck_assert(listen_host_is_dotted("999.1.2.3"));
@@ -190,5 +227,7 @@ main(void)
 	    test_ipv6_needs_brackets,
 	    test_unix_path_too_long,
 	    test_format_round_trips,
+	    test_tls_forms,
+	    test_tls_bad_forms,
 	    test_dotted_hosts_are_recognised);
 }

@@ -96,10 +96,29 @@ START_TEST(test_bad_values_are_named)
 }
 END_TEST
 
+START_TEST(test_tls_options)
+{
+	ck_assert_int_eq(run("--tls", NULL), 0);
+	ck_assert_int_eq(o.tls, 1);
+	ck_assert_str_eq(o.tls_name, "127.0.0.1");	/* --host's */
+	ck_assert_str_eq(o.tls_ca, "");
+	ck_assert_int_eq(run("--tls-ca", "ca.pem", "--tls-name", "localhost",
+	    NULL), 0);
+	ck_assert_int_eq(o.tls, 1);			/* implied */
+	ck_assert_str_eq(o.tls_ca, "ca.pem");
+	ck_assert_str_eq(o.tls_name, "localhost");
+	ck_assert_int_eq(run("--tls", "--mode", "udp", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--tls is for the TCP modes"));
+	ck_assert_int_eq(run("--tls-ca", "", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--tls-ca ''"));
+}
+END_TEST
+
 int
 main(void)
 {
 	return UNIT_RUN("load_opts",
+	    test_tls_options,
 	    test_defaults,
 	    test_every_option,
 	    test_bad_values_are_named);

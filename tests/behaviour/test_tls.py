@@ -1,0 +1,413 @@
+"""tls: listeners: real clients (Python's ssl, openssl s_client, ncat,
+socat) and real certificates made by `openssl` for each run.  Every
+guarantee of plain TCP holds for the decrypted bytes, and a client that
+does not finish a handshake, or does not speak TLS, costs only its own
+connection."""
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from echodtest import (SANITIZED, WAIT, Echod, connect, run_cmd, scrape)
+from test_proxy import v2
+from tlstest import (Certs, cli_roundtrip, halfclose, recv_exact_tls,
+                     tls_addr, tls_connect)
+
+
+@pytest.fixture(scope="module")
+def certs():
+    return Certs()
+
+
+def tls_echod(certs, *extra, cert="srv", listen="tls:127.0.0.1:0"):
+    return Echod("--listen", listen, *certs.server_args(cert), *extra)
+
+
+def metric(text, name, labels=""):
+    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)),
+                  text, re.M)
+    assert m, "no %s%s in:\n%s" % (name, labels, text)
+    return float(m.group(1))
+
+
+def test_python_ssl_round_trip_tls13_and_tls12(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--listen",
+                   "tls:[::1]:0", "--metrics", "0", *certs.server_args())
+    for family in ("inet", "inet6"):
+        with tls_connect(certs.context(), tls_addr(d, family)) as s:
+            assert s.version() == "TLSv1.3"
+            s.sendall(b"hello over TLS\n")
+            assert recv_exact_tls(s, 15) == b"hello over TLS\n"
+    with tls_connect(certs.context(version=ssl.TLSVersion.TLSv1_2),
+                     tls_addr(d)) as s:
+        assert s.version() == "TLSv1.2"
+        s.sendall(b"twelve\n")
+        assert recv_exact_tls(s, 7) == b"twelve\n"
+    text = scrape(d)
+    v13 = metric(text, "echod_tls_handshakes_total", '{version="TLSv1.3"}')
+    v12 = metric(text, "echod_tls_handshakes_total", '{version="TLSv1.2"}')
+    print("# handshakes: %d TLS 1.3, %d TLS 1.2" % (v13, v12))
+    assert (v13, v12) == (2, 1)
+
+
+def test_openssl_ncat_and_socat_round_trip(echod_with, certs):
+    d = echod_with(*["--listen", "tls:127.0.0.1:0"], *certs.server_args())
+    host, port = tls_addr(d)
+    ca = certs.path("ca.pem")
+    clients = {
+        "openssl s_client": ["openssl", "s_client", "-quiet",
+                             "-verify_return_error", "-CAfile", ca,
+                             "-servername", "localhost", "-connect",
+                             "%s:%d" % (host, port)],
+        "ncat --ssl": ["ncat", "--ssl", "--ssl-verify", "--ssl-trustfile",
+                       ca, "localhost", str(port)],
+        "socat OPENSSL:": ["socat", "-", "OPENSSL:localhost:%d,cafile=%s"
+                           % (port, ca)],
+    }
+    for name, cmd in clients.items():
+        data = os.urandom(4096).hex().encode() + b"\n"
+        got, err = cli_roundtrip(cmd, data)
+        print("# %s: %d of %d bytes back" % (name, len(got), len(data)))
+        assert got == data, "%s: %s" % (name, err[-500:])
+
+
+def test_8_mib_binary_round_trip_with_half_close(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
+    data = os.urandom(8 << 20)
+    ends = []
+    # A clean close_notify, and a bare TCP FIN under TLS: either way echod
+    # sends everything back, then its own close_notify.
+    for end in ("close_notify", "fin"):
+        got, ended = halfclose(certs.context(), tls_addr(d), data, end)
+        assert got == data, "%s: %d of %d bytes back" % (end, len(got),
+                                                         len(data))
+        ends.append("%s -> %s" % (end, ended))
+    print("# 8 MiB each way, exact, then half-closed: %s" % ", ".join(ends))
+    assert ends == ["close_notify -> close_notify", "fin -> close_notify"]
+
+
+def test_300_concurrent_clients_each_get_their_own_bytes(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
+    host, port = tls_addr(d)
+    ctx = certs.context()
+
+    async def client(i):
+        r, w = await asyncio.open_connection(host, port, ssl=ctx,
+                                             server_hostname="localhost")
+        mine = bytes([i % 256]) * 1000 + os.urandom(3000) + b"%d" % i
+        for _ in range(3):
+            w.write(mine)
+            await w.drain()
+            got = await r.readexactly(len(mine))
+            assert got == mine, "client %d got someone else's bytes" % i
+        w.close()
+        await w.wait_closed()
+        return len(mine) * 3
+
+    async def all_clients():
+        return await asyncio.wait_for(
+            asyncio.gather(*(client(i) for i in range(300))), WAIT * 6)
+
+    total = asyncio.run(all_clients())
+    print("# 300 concurrent TLS clients: %d bytes, each its own" % sum(total))
+    assert len(total) == 300
+
+
+def test_a_client_that_never_reads_is_bounded_by_buffer_limit(echod_with,
+                                                              certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--buffer-limit", "64K",
+                   "--metrics", "0", *certs.server_args())
+    before = d.rss_kib()
+    s = tls_connect(certs.context(), tls_addr(d))
+    s.setblocking(False)
+    chunk, pushed = os.urandom(1 << 16), 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        try:
+            pushed += s.send(chunk)
+        except (ssl.SSLWantWriteError, BlockingIOError):
+            time.sleep(0.01)
+    time.sleep(0.3)
+    text = scrape(d)
+    held = metric(text, "echod_held_bytes")
+    pauses = metric(text, "echod_backpressure_pauses_total")
+    grown = d.rss_kib() - before
+    print("# a TLS client that never reads pushed %d KiB: echod holds %d "
+          "bytes for it, paused reading %d times, RSS +%d KiB"
+          % (pushed >> 10, held, pauses, grown))
+    assert pauses >= 1
+    assert held <= 64 * 1024 + 16 * 1024, held
+    if not SANITIZED:       # ASan's allocator holds freed memory back
+        assert grown < 4096, grown
+    s.close()
+
+
+def test_plain_tcp_and_garbage_cost_only_their_connection(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = tls_addr(d)
+    with tls_connect(certs.context(), addr) as good:
+        kinds = [b"hello, plain text\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                 os.urandom(64), b"\x16\x03\x01\x00\x05hello"]
+        closed = 0
+        for i in range(100):
+            with connect("%s:%d" % addr) as s:
+                s.sendall(kinds[i % len(kinds)])
+                try:
+                    while s.recv(4096):
+                        pass
+                    closed += 1
+                except ConnectionResetError:
+                    closed += 1
+            if i % 10 == 0:
+                good.sendall(b"still here\n")
+                assert recv_exact_tls(good, 11) == b"still here\n"
+    text = scrape(d)
+    not_tls = metric(text, "echod_tls_handshake_failures_total",
+                     '{reason="not_tls"}')
+    protocol = metric(text, "echod_tls_handshake_failures_total",
+                      '{reason="protocol"}')
+    lines = d.log().count("TLS handshake with")
+    print("# 100 plain-TCP, HTTP and garbage clients on a TLS port: %d "
+          "closed by echod, %d counted not_tls, %d protocol; %d log lines"
+          % (closed, not_tls, protocol, lines))
+    assert closed == 100
+    assert not_tls + protocol == 100 and not_tls >= 75, text
+    assert 1 <= lines <= 2, d.log()
+
+
+def test_a_stalled_handshake_is_closed_at_its_deadline(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--idle-timeout", "2",
+                   "--metrics", "0", *certs.server_args())
+    addr = "%s:%d" % tls_addr(d)
+    # A real ClientHello's first bytes, then nothing; and a silent one.
+    hello = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = certs.context().wrap_bio(*hello, server_hostname="localhost")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    first = hello[1].read()[:20]
+    stalled, silent = connect(addr), connect(addr)
+    stalled.sendall(first)
+    start = time.monotonic()
+    for s in (stalled, silent):
+        s.settimeout(WAIT)
+        try:
+            s.recv(100)         # EOF or a reset; a timeout fails the test
+        except ConnectionResetError:
+            pass
+    took = time.monotonic() - start
+    text = scrape(d)
+    timeouts = metric(text, "echod_tls_handshake_failures_total",
+                      '{reason="timeout"}')
+    print("# a handshake stalled after %d bytes and a silent one: closed "
+          "after %.1f s (--idle-timeout 2); %d counted timeout"
+          % (len(first), took, timeouts))
+    assert 1.5 <= took <= 5, took
+    assert timeouts == 2
+    stalled.close()
+    silent.close()
+
+
+def test_client_certificates_under_tls_client_ca(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   "--tls-client-ca", certs.path("cca.pem"),
+                   *certs.server_args())
+    addr = tls_addr(d)
+    with tls_connect(certs.context(client="client"), addr) as s:
+        s.sendall(b"mutual\n")
+        assert recv_exact_tls(s, 7) == b"mutual\n"
+    outcomes = {}
+    for who in (None, "expired", "rogue"):
+        try:
+            with tls_connect(certs.context(client=who), addr) as s:
+                # TLS 1.3: the client's half is done before the server
+                # has judged its certificate; the verdict comes next.
+                s.sendall(b"let me in\n")
+                outcomes[who] = s.recv(100)
+        except (ssl.SSLError, OSError) as e:
+            outcomes[who] = type(e).__name__
+    text = scrape(d)
+    refused = metric(text, "echod_tls_handshake_failures_total",
+                     '{reason="client_cert"}')
+    print("# --tls-client-ca: a signed client echoed; none/expired/rogue "
+          "got %s; %d counted client_cert" % (outcomes, refused))
+    # Refused: an SSL error, a reset, or EOF, never the echo.
+    assert all(o != b"let me in\n" for o in outcomes.values()), outcomes
+    assert refused == 3
+
+
+def test_sighup_loads_a_renewed_certificate_for_new_clients(tmp_path,
+                                                             echod_with,
+                                                             certs):
+    conf = tmp_path / "echod.conf"
+    conf.write_text("listen tls:127.0.0.1:0\ntls-cert %s\ntls-key %s\n"
+                    % (certs.path("srv.pem"), certs.path("srv.key")))
+    d = echod_with("--config", str(conf))
+    addr = tls_addr(d)
+
+    def serial(s):
+        der = s.getpeercert(binary_form=True)
+        p = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout",
+                            "-serial"], input=der, capture_output=True,
+                           check=True)
+        return p.stdout.decode().strip().split("=")[1].upper()
+    before = tls_connect(certs.context(), addr)
+    assert serial(before) == certs.serial("srv.pem")
+    tmp = tmp_path / "new.conf"
+    tmp.write_text("listen tls:127.0.0.1:0\ntls-cert %s\ntls-key %s\n"
+                   % (certs.path("srv2.pem"), certs.path("srv2.key")))
+    os.rename(tmp, conf)
+    d.signal(signal.SIGHUP)
+    d.wait_log(r"TLS: certificate .*, for new connections")
+    with tls_connect(certs.context(), addr) as after:
+        new = serial(after)
+    before.sendall(b"kept my session\n")
+    kept = recv_exact_tls(before, 16)
+    # A damaged certificate: the reload fails, the running one stays.
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n"
+                   "-----END CERTIFICATE-----\n")
+    tmp.write_text("listen tls:127.0.0.1:0\ntls-cert %s\ntls-key %s\n"
+                   % (bad, certs.path("srv2.key")))
+    os.rename(tmp, conf)
+    d.signal(signal.SIGHUP)
+    failed = d.wait_log(r"reload failed: (.*)").group(1)
+    with tls_connect(certs.context(), addr) as later:
+        still = serial(later)
+    print("# SIGHUP: new clients got serial %s (was %s), the connected one "
+          "echoed on; a damaged file: '%s', serial %s kept"
+          % (new, certs.serial("srv.pem"), failed, still))
+    assert new == certs.serial("srv2.pem") and kept == b"kept my session\n"
+    assert str(bad) in failed and still == new
+    before.close()
+
+
+@pytest.mark.parametrize("args,code,says", [
+    (["--tls-cert", "MISSING", "--tls-key", "srv.key"], 66,
+     "--tls-cert 'MISSING': cannot read it: No such file"),
+    (["--tls-cert", "srv.key", "--tls-key", "srv.key"], 65,
+     "no PEM certificate in it"),
+    (["--tls-cert", "srv.pem", "--tls-key", "srv.pem"], 65,
+     "no PEM private key in it"),
+    (["--tls-cert", "srv.pem", "--tls-key", "other.key"], 65,
+     "does not match the certificate"),
+    (["--tls-cert", "srv.pem", "--tls-key", "enc.key"], 65,
+     "the key is encrypted"),
+    (["--tls-cert", "srv.pem", "--tls-key", "srv.key",
+      "--tls-client-ca", "srv.key"], 65, "no PEM certificate in it"),
+    (["--tls-cert", "srv.pem"], 64, "--tls-cert is set without --tls-key"),
+    (["--tls-client-ca", "ca.pem"], 64, "--tls-client-ca needs"),
+])
+def test_bad_certificate_files_fail_at_start(certs, args, code, says):
+    args = [certs.path(a) if a.endswith((".pem", ".key")) else a
+            for a in args]
+    if "MISSING" in args:
+        args[args.index("MISSING")] = "MISSING"
+    rc, _, err = run_cmd(["--listen", "tls:127.0.0.1:0"] + args)
+    print("# exit %d: %s" % (rc, err.strip()))
+    assert rc == code, err
+    assert says in err, err
+    assert err.count("\n") == 1, err
+
+
+def test_tls_needs_a_listener_and_a_certificate(certs):
+    rc, _, err = run_cmd(["--listen", "tls:127.0.0.1:0"])
+    assert rc == 64 and "needs --tls-cert FILE and --tls-key FILE" in err
+    rc, _, err = run_cmd(["--listen", "127.0.0.1:0"] + certs.server_args())
+    assert rc == 64 and "no listener speaks TLS" in err, err
+    fifo = os.path.join(tempfile.mkdtemp(), "fifo.pem")
+    os.mkfifo(fifo)
+    rc, _, err = run_cmd(["--listen", "tls:127.0.0.1:0", "--tls-cert",
+                          fifo, "--tls-key", certs.path("srv.key")])
+    print("# a FIFO as --tls-cert: exit %d, %s" % (rc, err.strip()))
+    assert rc == 66 and "it is a FIFO" in err
+
+
+def test_proxy_header_comes_before_the_handshake(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--proxy-protocol",
+                   "--proxy-from", "127.0.0.1", "--deny", "192.0.2.1",
+                   *certs.server_args())
+    addr = tls_addr(d)
+    s = socket.create_connection(addr, timeout=WAIT)
+    s.sendall(v2("198.51.100.7"))
+    with tls_connect(certs.context(), addr, sock=s) as t:
+        t.sendall(b"through a balancer\n")
+        assert recv_exact_tls(t, 19) == b"through a balancer\n"
+    s = socket.create_connection(addr, timeout=WAIT)
+    s.sendall(v2("192.0.2.1"))
+    with pytest.raises((ssl.SSLError, ConnectionResetError, OSError)):
+        with tls_connect(certs.context(), addr, sock=s) as t:
+            t.sendall(b"denied\n")
+            assert t.recv(10) == b""
+            raise ConnectionResetError("closed without an echo")
+
+
+def test_echod_load_speaks_tls_in_every_mode(echod_with, certs):
+    load = os.environ["ECHOD_LOAD"]
+    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
+    host, port = tls_addr(d)
+    figures = []
+    for mode in ("pingpong", "stream", "churn", "idle"):
+        p = subprocess.run([load, "--quiet", "--seconds", "0.5", "--port",
+                            str(port), "--conns", "20", "--mode", mode,
+                            "--tls-ca", certs.path("ca.pem"), "--tls-name",
+                            "localhost"], capture_output=True, text=True,
+                           timeout=WAIT * 3)
+        r = json.loads(p.stdout)
+        assert p.returncode == 0 and r["ok"] and r["tls"], (r, p.stderr)
+        assert r["mismatches"] == 0 and r["missing"] == 0, r
+        figures.append("%s %d msgs %.1f MB/s" % (mode, r["messages"],
+                                                r["mb_per_sec"]))
+    # A certificate its CA did not sign: no connection is made.
+    p = subprocess.run([load, "--quiet", "--seconds", "0.5", "--port",
+                        str(port), "--conns", "2", "--tls-ca",
+                        certs.path("cca.pem"), "--tls-name", "localhost"],
+                       capture_output=True, text=True, timeout=WAIT * 3)
+    r = json.loads(p.stdout)
+    print("# echod-load --tls: %s; with the wrong CA: exit %d, %s"
+          % (", ".join(figures), p.returncode, r["failure"]))
+    assert p.returncode == 1 and r["connected"] == 0, r
+
+
+def test_sigterm_drains_tls_clients_mid_stream(certs):
+    with tls_echod(certs) as d:
+        s = tls_connect(certs.context(), tls_addr(d))
+        s.sendall(b"first half ")
+        assert recv_exact_tls(s, 11) == b"first half "
+        d.signal(signal.SIGTERM)
+        d.wait_log(r"draining 1 connections")
+        s.sendall(b"second half\n")
+        got = recv_exact_tls(s, 12)
+        s.close()
+        d.stop()
+    assert got == b"second half\n"
+
+
+def test_idle_timeout_and_max_conns_hold_for_tls(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--idle-timeout", "1",
+                   "--max-conns", "2", *certs.server_args())
+    addr = tls_addr(d)
+    a = tls_connect(certs.context(), addr)
+    b = tls_connect(certs.context(), addr)
+    third = socket.create_connection(addr, timeout=WAIT)
+    third.settimeout(0.5)
+    with pytest.raises(socket.timeout):     # in the backlog: no handshake
+        tls_connect(certs.context(), addr, sock=third, timeout=0.5)
+    third.close()
+    start = time.monotonic()
+    assert a.recv(10) == b""                # idle: closed, close_notify
+    took = time.monotonic() - start
+    print("# --max-conns 2 held a third TLS client in the backlog; an "
+          "idle one closed after %.1f s" % took)
+    assert took < 3
+    b.close()
