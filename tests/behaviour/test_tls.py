@@ -411,3 +411,34 @@ def test_idle_timeout_and_max_conns_hold_for_tls(echod_with, certs):
           "idle one closed after %.1f s" % took)
     assert took < 3
     b.close()
+
+
+def test_a_client_that_resets_after_half_closing_costs_no_cpu(echod_with,
+                                                              certs):
+    # libevent's TLS side reports a failed write as EOF when a FIN
+    # without close_notify is allowed; taken for the client's half-close,
+    # it had echod re-arm the write for ever: a full core, and a log line
+    # per turn at debug.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--log-level", "debug",
+                   *certs.server_args())
+    addr = tls_addr(d)
+    for _ in range(3):
+        s = tls_connect(certs.context(), addr)
+        s.setblocking(False)
+        chunk, deadline = os.urandom(1 << 16), time.monotonic() + 1
+        while time.monotonic() < deadline:      # until echod stops reading
+            try:
+                s.send(chunk)
+            except (ssl.SSLWantWriteError, BlockingIOError):
+                time.sleep(0.01)
+        socket.socket.shutdown(s, socket.SHUT_WR)   # FIN, output pending
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                     b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        socket.socket.close(s)                      # then a reset
+    time.sleep(0.5)
+    cpu, lines = d.cpu_seconds(), d.log().count("\n")
+    time.sleep(1)
+    spent, logged = d.cpu_seconds() - cpu, d.log().count("\n") - lines
+    print("# 3 TLS clients that half-close and reset with echoes pending: "
+          "then %.2f s of CPU and %d log lines in 1 s" % (spent, logged))
+    assert spent < 0.2 and logged < 5, (spent, logged)
