@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from echodtest import (SANITIZED, WAIT, Echod, connect, run_cmd, scrape)
+from echodtest import (SANITIZED, WAIT, Echod, connect, run_cmd, scrape,
+                       wait_until)
 from test_proxy import v2
 from tlstest import (Certs, cli_roundtrip, halfclose, recv_exact_tls,
                      tls_addr, tls_connect)
@@ -236,9 +237,13 @@ def test_client_certificates_under_tls_client_ca(echod_with, certs):
                 outcomes[who] = s.recv(100)
         except (ssl.SSLError, OSError) as e:
             outcomes[who] = type(e).__name__
-    text = scrape(d)
-    refused = metric(text, "echod_tls_handshake_failures_total",
-                     '{reason="client_cert"}')
+
+    def refused_now():
+        return metric(scrape(d), "echod_tls_handshake_failures_total",
+                      '{reason="client_cert"}')
+    # The client may see the alert before the worker has counted it.
+    wait_until(lambda: refused_now() >= 3, what="3 refusals counted")
+    refused = refused_now()
     print("# --tls-client-ca: a signed client echoed; none/expired/rogue "
           "got %s; %d counted client_cert" % (outcomes, refused))
     # Refused: an SSL error, a reset, or EOF, never the echo.
