@@ -11,6 +11,15 @@
 
 #include "load_tls.h"
 
+/* OpenSSL's words for its last error, never NULL. */
+static const char *
+ssl_reason(unsigned long e)
+{
+	const char *why = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+	return why != NULL ? why : "unknown reason";
+}
+
 SSL_CTX *
 load_tls_context(const char *ca, char *err, size_t errlen)
 {
@@ -19,7 +28,7 @@ load_tls_context(const char *ca, char *err, size_t errlen)
 	if (ctx == NULL || SSL_CTX_set_min_proto_version(ctx,
 	    TLS1_2_VERSION) != 1) {
 		snprintf(err, errlen, "cannot set up TLS: %s",
-		    ERR_reason_error_string(ERR_get_error()));
+		    ssl_reason(ERR_get_error()));
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
@@ -31,7 +40,7 @@ load_tls_context(const char *ca, char *err, size_t errlen)
 	if (ca != NULL) {
 		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
 			snprintf(err, errlen, "--tls-ca '%s': %s", ca,
-			    ERR_reason_error_string(ERR_get_error()));
+			    ssl_reason(ERR_get_error()));
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
@@ -109,9 +118,8 @@ load_tls_handshake(SSL *ssl)
 			snprintf(why, sizeof(why), "certificate: %s",
 			    X509_verify_cert_error_string(v));
 		else
-			snprintf(why, sizeof(why), "%s", e != 0 &&
-			    ERR_reason_error_string(e) != NULL ?
-			    ERR_reason_error_string(e) : "closed by the server");
+			snprintf(why, sizeof(why), "%s", e != 0 ?
+			    ssl_reason(e) : "closed by the server");
 		ERR_clear_error();
 		return -1;
 	}

@@ -391,7 +391,8 @@ config_check_tls(const struct config *cfg, char *err, size_t errlen)
 	}
 	for (i = 0; i < cfg->nlisten; i++)
 		if (cfg->listen[i].tls && cfg->tls_cert[0] == '\0') {
-			listen_spec_format(&cfg->listen[i], spec, sizeof(spec));
+			listen_spec_format(&cfg->listen[i], spec,
+			    sizeof(spec));
 			snprintf(err, errlen, "--listen %s: a TLS listener needs "
 			    "--tls-cert FILE and --tls-key FILE (PEM)", spec);
 			return EX_USAGE;

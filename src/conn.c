@@ -63,6 +63,7 @@ struct conn {
 	struct bufferevent	*bev;
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
 	struct event		*handshake;	/* TLS: its deadline, until done */
+	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's entry */
 	uint64_t		 id;
 	unsigned		 flags;
 };
@@ -96,10 +97,20 @@ static void	conn_eof(struct conn *);
 static void	conn_write_cb(struct bufferevent *, void *);
 static void	conn_event_cb(struct bufferevent *, short, void *);
 
-/* Free C's bufferevent and close its socket. */
+/*
+ * Free C's bufferevent and close its socket.  The output's callback goes
+ * first: libevent's TLS side may be inside a write that reported the
+ * error that closes C, and drains the output (calling back) after we
+ * return, holding its own reference to the bufferevent.
+ */
 static void
 conn_free_bev(struct conn *c)
 {
+	if (c->out_cb != NULL) {
+		evbuffer_remove_cb_entry(bufferevent_get_output(c->bev),
+		    c->out_cb);
+		c->out_cb = NULL;
+	}
 	if (c->handshake != NULL) {
 		event_free(c->handshake);
 		c->handshake = NULL;
@@ -119,7 +130,8 @@ conn_close(struct conn *c, const char *why)
 	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
 	    why);
 	LIST_REMOVE(c, entry);
-	/* What it still held goes with it (freeing calls no callback). */
+	/* What it still held goes with it (conn_free_bev() removes the
+	 * callback that would count it again). */
 	conn_mem_released(w->ed,
 	    evbuffer_get_length(bufferevent_get_output(c->bev)));
 	conn_free_bev(c);
@@ -426,6 +438,13 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		    EVUTIL_SOCKET_ERROR() : EPIPE);
 		return;
 	}
+	/* A reset reads as EOF there too (OpenSSL clears errno before it
+	 * reads): count it as on a plain connection. */
+	if ((what & BEV_EVENT_EOF) && (c->flags & CONN_TLS) &&
+	    EVUTIL_SOCKET_ERROR() == ECONNRESET) {
+		conn_error(c, ECONNRESET);
+		return;
+	}
 	if (what & BEV_EVENT_EOF) {
 		conn_eof(c);
 		return;
@@ -484,16 +503,25 @@ conn_log_open(struct conn *c, int fd)
 }
 
 /*
- * A connection we could not set up (out of memory): give its slot back.
- * FD is -1 once the bufferevent has closed it.  The client sees EOF at
- * once rather than a connection that is never read.
+ * A connection we could not set up: give its slot back.  FD is -1 once
+ * the bufferevent has closed it.  The client sees EOF at once rather than
+ * a connection that is never read.  Out of memory, but for a TLS one that
+ * came after a reload removed --tls-cert (NO_TLS).
  */
 static void
-conn_drop(struct worker *w, int fd, struct perip_entry *ip)
+conn_drop(struct worker *w, int fd, struct perip_entry *ip, int no_tls)
 {
-	log_limited(&oom_ll, LOG_LEVEL_WARN,
-	    "dropping a new connection: out of memory");
-	WSTAT_ADD(w, err_oom, 1);
+	static struct log_limit no_tls_ll;
+
+	if (no_tls) {
+		log_limited(&no_tls_ll, LOG_LEVEL_WARN, "closing a TLS "
+		    "connection that came after a reload removed --tls-cert");
+		WSTAT_ADD(w, err_other, 1);
+	} else {
+		log_limited(&oom_ll, LOG_LEVEL_WARN,
+		    "dropping a new connection: out of memory");
+		WSTAT_ADD(w, err_oom, 1);
+	}
 	if (fd != -1)
 		close(fd);
 	perip_release(ip);
@@ -561,12 +589,12 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	int on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		conn_drop(w, fd, ip);
+		conn_drop(w, fd, ip, 0);
 		return;
 	}
 	if ((c->bev = conn_bev_new(w, fd, tls)) == NULL) {
 		free(c);
-		conn_drop(w, fd, ip);
+		conn_drop(w, fd, ip, tls && atomic_load(&ed->tls) == NULL);
 		return;
 	}
 	c->w = w;
@@ -580,14 +608,14 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	 */
 	if ((w->idle_tv != NULL &&
 	    bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv) == -1) ||
-	    evbuffer_add_cb(bufferevent_get_output(c->bev), conn_output_cb,
-	    c) == NULL ||
+	    (c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
+	    conn_output_cb, c)) == NULL ||
 	    (tls && conn_handshake_start(c) == -1) ||
 	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
 		c->flags |= CONN_BROKEN;
 		conn_free_bev(c);
 		free(c);
-		conn_drop(w, -1, ip);
+		conn_drop(w, -1, ip, 0);
 		return;
 	}
 	/* Echoes are small and answer a request: never wait for Nagle. */

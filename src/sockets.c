@@ -350,7 +350,7 @@ int
 sockets_adopt(int fd, const char *name, struct sock *out, char *err,
     size_t errlen)
 {
-	int rc, flags, udp = 0, off = 0;
+	int rc, flags, udp = 0, off = 0, tls;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = check_inherited(fd, name, &udp, err, errlen)) != 0)
@@ -367,9 +367,16 @@ sockets_adopt(int fd, const char *name, struct sock *out, char *err,
 	if (udp && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &off,
 	    sizeof(off)) == -1)
 		return listen_error_explain(errno, name, 0, err, errlen);
-	out->fd = fd;
 	/* FileDescriptorName=tls (or tls-...) in the .socket unit. */
-	name_socket(out, udp, !udp && strncmp(name, "tls", 3) == 0);
+	tls = strcmp(name, "tls") == 0 || strncmp(name, "tls-", 4) == 0;
+	if (udp && tls) {
+		snprintf(err, errlen, "inherited fd %d (%s) is a datagram "
+		    "socket named for TLS, which is for stream sockets; use "
+		    "ListenStream= or another FileDescriptorName=", fd, name);
+		return EX_CONFIG;
+	}
+	out->fd = fd;
+	name_socket(out, udp, tls);
 	return 0;
 }
 

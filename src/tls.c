@@ -265,6 +265,8 @@ load_client_ca(struct tls *t, const char *path, char *err, size_t errlen)
 		    "CERTIFICATE-----')" : "a certificate in it is damaged");
 		goto out;
 	}
+	/* Any CA in the file is an anchor, an intermediate one too. */
+	X509_STORE_set_flags(store, X509_V_FLAG_PARTIAL_CHAIN);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER |
 	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT | SSL_VERIFY_CLIENT_ONCE, NULL);
 	rc = 0;
@@ -388,6 +390,12 @@ tls_is_v13(struct bufferevent *bev)
 	return ssl != NULL && SSL_version(ssl) == TLS1_3_VERSION;
 }
 
+/*
+ * Called from inside libevent's callbacks too: libevent holds its own
+ * reference to BEV then, and touches neither the SSL nor the fd once our
+ * callback returns (2.1.12; bufferevent_openssl.c).  A later libevent that
+ * kept a deferred callback across loop turns would break that.
+ */
 void
 tls_close(struct bufferevent *bev, int clean)
 {

@@ -38,10 +38,10 @@ int	sockets_open(const struct listen_spec *spec, int backlog,
 
 /*
  * Check FD, passed by systemd as NAME: a listening stream socket or an IP
- * datagram socket, made non-blocking.  A stream socket whose NAME starts
- * with "tls" (FileDescriptorName=tls) is a TLS one.  Returns 0 with *OUT filled (its
- * socket file is systemd's, never ours to unlink), or EX_CONFIG with the
- * mistake in the .socket unit named in ERR.
+ * datagram socket, made non-blocking.  A stream socket named "tls" or
+ * "tls-..." (FileDescriptorName=) is a TLS one.  Returns 0 with *OUT
+ * filled (its socket file is systemd's, never ours to unlink), or
+ * EX_CONFIG with the mistake in the .socket unit named in ERR.
  */
 int	sockets_adopt(int fd, const char *name, struct sock *out, char *err,
 	    size_t errlen);

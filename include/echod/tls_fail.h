@@ -24,9 +24,9 @@ const char	*tls_fail_label(enum tls_fail why);
 const char	*tls_fail_text(enum tls_fail why);
 
 /*
- * The kind of failure from OpenSSL's first error reason (ERR_GET_REASON
- * of an ERR_LIB_SSL error), or REASON 0 when none was queued (the peer
- * closed or reset the connection).
+ * The kind of failure from the reason of an OpenSSL error libevent kept
+ * for the connection (ERR_GET_REASON of an ERR_LIB_SSL error), or REASON
+ * 0 when none was (the peer closed or reset the connection).
  */
 enum tls_fail	 tls_fail_classify(int reason);
 

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -74,6 +75,9 @@ def test_openssl_ncat_and_socat_round_trip(echod_with, certs):
                            % (port, ca)],
     }
     for name, cmd in clients.items():
+        if shutil.which(cmd[0]) is None:
+            pytest.skip("%s is not installed; tests/run.sh installs it "
+                        "(apt-get install %s)" % (cmd[0], cmd[0]))
         data = os.urandom(4096).hex().encode() + b"\n"
         got, err = cli_roundtrip(cmd, data)
         print("# %s: %d of %d bytes back" % (name, len(got), len(data)))
@@ -156,8 +160,10 @@ def test_plain_tcp_and_garbage_cost_only_their_connection(echod_with, certs):
                    *certs.server_args())
     addr = tls_addr(d)
     with tls_connect(certs.context(), addr) as good:
+        # Fixed garbage: random bytes can look like the start of a long
+        # record, and OpenSSL rightly waits for the rest of it.
         kinds = [b"hello, plain text\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-                 os.urandom(64), b"\x16\x03\x01\x00\x05hello"]
+                 bytes(range(1, 65)), b"\x16\x03\x01\x00\x05hello"]
         closed = 0
         for i in range(100):
             with connect("%s:%d" % addr) as s:
@@ -410,7 +416,7 @@ def test_idle_timeout_and_max_conns_hold_for_tls(echod_with, certs):
         tls_connect(certs.context(), addr, sock=third, timeout=0.5)
     third.close()
     start = time.monotonic()
-    assert a.recv(10) == b""                # idle: closed, close_notify
+    assert a.recv(10) == b""                # idle: closed
     took = time.monotonic() - start
     print("# --max-conns 2 held a third TLS client in the backlog; an "
           "idle one closed after %.1f s" % took)
@@ -447,3 +453,42 @@ def test_a_client_that_resets_after_half_closing_costs_no_cpu(echod_with,
     print("# 3 TLS clients that half-close and reset with echoes pending: "
           "then %.2f s of CPU and %d log lines in 1 s" % (spent, logged))
     assert spent < 0.2 and logged < 5, (spent, logged)
+
+
+def test_clients_that_reset_mid_stream_leave_nothing_held(echod_with,
+                                                           certs):
+    # A TLS write that fails half-way (the client reset) reports the error
+    # from inside libevent, which then drains what it did write: the
+    # connection's byte count must not hear of it after it was freed.  The
+    # window (a reset between two writes of one turn) is narrow: this run
+    # did not hit it without the fix, even under ASan; it keeps the count
+    # honest for the common case, a reset while echoes are queued.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = tls_addr(d)
+    chunk = os.urandom(1 << 16)
+    for _ in range(6):
+        socks = [tls_connect(certs.context(), addr) for _ in range(10)]
+        for s in socks:
+            s.setblocking(False)
+        deadline = time.monotonic() + 0.3
+        while time.monotonic() < deadline:
+            for s in socks:
+                try:
+                    s.send(chunk)
+                    s.recv(1 << 14)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
+                        BlockingIOError):
+                    pass
+        for s in socks:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            socket.socket.close(s)
+    wait_until(lambda: metric(scrape(d), "echod_connections_open") == 0,
+               what="every connection closed")
+    text = scrape(d)
+    held = metric(text, "echod_held_bytes")
+    resets = metric(text, "echod_connection_errors_total", '{kind="reset"}')
+    print("# 60 TLS clients reset while streaming: %d counted as resets; "
+          "echod holds %d bytes afterwards" % (resets, held))
+    assert held == 0, held
