@@ -19,7 +19,10 @@
  * A tls: listener's connection has an OpenSSL bufferevent (tls.h) instead:
  * the same callbacks see decrypted bytes, without the direct-write path
  * (the bytes on the socket are not the echo).  Until its handshake is
- * over it has a deadline of its own, however slowly the client trickles.
+ * over it has a deadline of its own, however slowly the client trickles,
+ * and until the client's first 9 bytes show a ClientHello of a sane size
+ * (tls_hello.h) it has no bufferevent and no OpenSSL state at all, just
+ * an edge-triggered event that peeks at them.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -46,6 +49,7 @@
 #include "echod/log.h"
 #include "echod/perip.h"
 #include "echod/tls.h"
+#include "echod/tls_hello.h"
 #include "echod/worker.h"
 
 #define PUMP_BUF	(64 * 1024)	/* worker's pump_buf */
@@ -63,6 +67,8 @@ struct conn {
 	struct bufferevent	*bev;
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
 	struct event		*handshake;	/* TLS: its deadline, until done */
+	struct event		*hello;		/* TLS: its first bytes judged */
+	int			 fd;		/* the bufferevent's, once made */
 	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's entry */
 	uint64_t		 id;
 	unsigned		 flags;
@@ -115,10 +121,18 @@ conn_free_bev(struct conn *c)
 		event_free(c->handshake);
 		c->handshake = NULL;
 	}
-	if (c->flags & CONN_TLS)
+	if (c->hello != NULL) {
+		event_free(c->hello);
+		c->hello = NULL;
+	}
+	if (c->bev == NULL)		/* not made yet: the fd is ours */
+		close(c->fd);
+	else if (c->flags & CONN_TLS)
 		tls_close(c->bev, !(c->flags & (CONN_BROKEN | CONN_HANDSHAKE)));
 	else
 		bufferevent_free(c->bev);	/* BEV_OPT_CLOSE_ON_FREE */
+	c->bev = NULL;
+	c->fd = -1;
 }
 
 static void
@@ -132,8 +146,9 @@ conn_close(struct conn *c, const char *why)
 	LIST_REMOVE(c, entry);
 	/* What it still held goes with it (conn_free_bev() removes the
 	 * callback that would count it again). */
-	conn_mem_released(w->ed,
-	    evbuffer_get_length(bufferevent_get_output(c->bev)));
+	if (c->bev != NULL)
+		conn_mem_released(w->ed,
+		    evbuffer_get_length(bufferevent_get_output(c->bev)));
 	conn_free_bev(c);
 	perip_release(c->ip);
 	free(c);
@@ -373,7 +388,7 @@ conn_handshake_failed(struct conn *c, enum tls_fail why)
 
 	WSTAT_ADD(c->w, tls_failed[why], 1);
 	if (why != TLS_FAIL_CLOSED) {
-		if (getpeername(bufferevent_getfd(c->bev),
+		if (getpeername(c->fd,
 		    (struct sockaddr *)&ss, &len) == 0)
 			addr_format((struct sockaddr *)&ss, len, name,
 			    sizeof(name));
@@ -503,33 +518,6 @@ conn_log_open(struct conn *c, int fd)
 }
 
 /*
- * A connection we could not set up: give its slot back.  FD is -1 once
- * the bufferevent has closed it.  The client sees EOF at once rather than
- * a connection that is never read.  Out of memory, but for a TLS one that
- * came after a reload removed --tls-cert (NO_TLS).
- */
-static void
-conn_drop(struct worker *w, int fd, struct perip_entry *ip, int no_tls)
-{
-	static struct log_limit no_tls_ll;
-
-	if (no_tls) {
-		log_limited(&no_tls_ll, LOG_LEVEL_WARN, "closing a TLS "
-		    "connection that came after a reload removed --tls-cert");
-		WSTAT_ADD(w, err_other, 1);
-	} else {
-		log_limited(&oom_ll, LOG_LEVEL_WARN,
-		    "dropping a new connection: out of memory");
-		WSTAT_ADD(w, err_oom, 1);
-	}
-	if (fd != -1)
-		close(fd);
-	perip_release(ip);
-	w->nconns++;
-	worker_conn_gone(w);
-}
-
-/*
  * Probe a peer silent for SECS, every SECS/4, and give up after 4
  * unanswered probes: a peer that vanished (host gone, cable cut, no RST)
  * frees its slot about 2 * SECS after it went quiet.  Unix sockets have
@@ -567,39 +555,23 @@ conn_handshake_start(struct conn *c)
 	    -1 : 0;
 }
 
-/* The bufferevent for FD: a plain socket one, or TLS (FD is left open if
- * this fails). */
-static struct bufferevent *
-conn_bev_new(struct worker *w, int fd, int tls)
+/*
+ * C's bufferevent on C->fd, reading: a plain socket one, or TLS with the
+ * handshake under way.  0, or -1 (conn_free_bev() undoes what was made).
+ */
+static int
+conn_open(struct conn *c)
 {
+	struct worker *w = c->w;
 	struct tls *t;
 
-	if (!tls)
-		return bufferevent_socket_new(w->base, fd,
+	if (!(c->flags & CONN_TLS))
+		c->bev = bufferevent_socket_new(w->base, c->fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-	t = atomic_load(&w->ed->tls);
-	return t != NULL ? tls_accept(t, w->base, fd) : NULL;
-}
-
-void
-conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
-{
-	struct echod *ed = w->ed;
-	struct conn *c;
-	int on = 1;
-
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		conn_drop(w, fd, ip, 0);
-		return;
-	}
-	if ((c->bev = conn_bev_new(w, fd, tls)) == NULL) {
-		free(c);
-		conn_drop(w, fd, ip, tls && atomic_load(&ed->tls) == NULL);
-		return;
-	}
-	c->w = w;
-	c->ip = ip;
-	c->flags = tls ? CONN_TLS : 0;
+	else if ((t = atomic_load(&w->ed->tls)) != NULL)
+		c->bev = tls_accept(t, w->base, c->fd);
+	if (c->bev == NULL)
+		return -1;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
 	/*
 	 * Each of these allocates (a callback entry, the fd's slot in the
@@ -610,13 +582,99 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	    bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv) == -1) ||
 	    (c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
 	    conn_output_cb, c)) == NULL ||
-	    (tls && conn_handshake_start(c) == -1) ||
-	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1) {
-		c->flags |= CONN_BROKEN;
-		conn_free_bev(c);
-		free(c);
-		conn_drop(w, -1, ip, 0);
+	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+		return -1;
+	return 0;
+}
+
+/* Why C could not be set up: memory, or no TLS context any more. */
+static void
+conn_setup_failed(struct worker *w, int tls)
+{
+	static struct log_limit no_tls_ll;
+
+	if (tls && atomic_load(&w->ed->tls) == NULL) {
+		log_limited(&no_tls_ll, LOG_LEVEL_WARN, "closing a TLS "
+		    "connection that came after a reload removed --tls-cert");
+		WSTAT_ADD(w, err_other, 1);
+	} else {
+		log_limited(&oom_ll, LOG_LEVEL_WARN,
+		    "dropping a new connection: out of memory");
+		WSTAT_ADD(w, err_oom, 1);
+	}
+}
+
+/*
+ * TLS: the client's first bytes, peeked at (they stay for OpenSSL).  The
+ * event is edge-triggered: a client that sent part of them wakes us again
+ * only when more arrive, never in a loop.
+ */
+static void
+conn_hello_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	uint8_t b[TLS_HELLO_PEEK];
+	ssize_t n;
+
+	(void)what;
+	n = recv(fd, b, sizeof(b), MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
+	if (n <= 0) {
+		conn_handshake_failed(c, TLS_FAIL_CLOSED);
+		return;
+	}
+	switch (tls_hello_check(b, (size_t)n)) {
+	case TLS_HELLO_MORE:
+		return;
+	case TLS_HELLO_NOT_TLS:
+		conn_handshake_failed(c, TLS_FAIL_NOT_TLS);
+		return;
+	case TLS_HELLO_BAD:
+		conn_handshake_failed(c, TLS_FAIL_PROTOCOL);
+		return;
+	case TLS_HELLO_OK:
+		break;
+	}
+	event_free(c->hello);
+	c->hello = NULL;
+	if (conn_open(c) == -1) {
+		conn_setup_failed(c->w, 1);
+		c->flags |= CONN_BROKEN;
+		conn_close(c, "could not set up");
+	}
+}
+
+/* TLS: wait for the first bytes (conn_hello_cb), under the deadline. */
+static int
+conn_hello_start(struct conn *c)
+{
+	c->hello = event_new(c->w->base, c->fd, EV_READ | EV_PERSIST | EV_ET,
+	    conn_hello_cb, c);
+	return c->hello == NULL || event_add(c->hello, NULL) == -1 ||
+	    conn_handshake_start(c) == -1 ? -1 : 0;
+}
+
+void
+conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
+{
+	struct echod *ed = w->ed;
+	struct conn *c;
+	int on = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		goto failed;
+	}
+	c->w = w;
+	c->ip = ip;
+	c->fd = fd;
+	c->flags = tls ? CONN_TLS : 0;
+	if ((tls ? conn_hello_start(c) : conn_open(c)) == -1) {
+		c->flags |= CONN_BROKEN;
+		conn_free_bev(c);	/* and closes the fd */
+		free(c);
+		goto failed;
 	}
 	/* Echoes are small and answer a request: never wait for Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
@@ -626,4 +684,12 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	w->nconns++;
 	WSTAT_ADD(w, accepted, 1);
 	conn_log_open(c, fd);
+	return;
+failed:
+	/* Its slot back.  The client sees EOF at once rather than a
+	 * connection that is never read. */
+	conn_setup_failed(w, tls);
+	perip_release(ip);
+	w->nconns++;
+	worker_conn_gone(w);
 }

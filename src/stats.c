@@ -111,6 +111,11 @@ tls_families(struct out *o, const struct tls_stats *t)
 		sample(o, "echod_tls_handshake_failures_total", label,
 		    t->failed[i]);
 	}
+	family(o, "echod_tls_post_handshake_closed_total", "counter",
+	    "TLS connections shut down for handshake messages after the "
+	    "handshake (renegotiation, a KeyUpdate flood).");
+	sample(o, "echod_tls_post_handshake_closed_total", "",
+	    t->post_handshake_closed);
 }
 
 static void

@@ -9,8 +9,20 @@
  * the costly half of a handshake at will), keeps no session cache
  * (resumption uses tickets, so a flood of handshakes stores nothing), and
  * lets OpenSSL release a connection's buffers while it is idle.
+ *
+ * A peer must not hold a worker: OpenSSL's SSL_MODE_AUTO_RETRY would let
+ * one SSL_read() go on through handshake records for as long as they
+ * keep coming (a renegotiation or KeyUpdate flood froze every client of
+ * a worker for 17 s), so it is off: one record per read, then the loop
+ * serves the others.  A ClientHello after the handshake, or more than
+ * TLS_POST_HANDSHAKE_MAX handshake messages on one connection, shuts it
+ * down.  A client's certificate list is capped (16 KiB, depth 8): each
+ * certificate costs a parse and a verification before any is refused.
  */
+#include <sys/socket.h>
 #include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +47,67 @@ struct tls {
 	SSL_CTX		*ctx;
 	char		 about[256];	/* tls_describe() */
 };
+
+#define TLS_CERT_LIST_MAX	(16 * 1024)	/* a client's chain, bytes */
+#define TLS_VERIFY_DEPTH	8
+
+/* Where each SSL counts its client's handshake messages after the
+ * handshake (an integer in the pointer); made once, at the first load. */
+static int post_handshake_idx = -1;
+static _Atomic uint64_t post_handshake_closed;
+static struct log_limit post_handshake_ll;
+
+/*
+ * Every protocol message OpenSSL reads or writes.  The client's Finished
+ * ends its part of the handshake; a handshake message after it is a
+ * renegotiation attempt (refused anyway) or a KeyUpdate.  OpenSSL is "in
+ * init" again while it handles one, so the count keys on Finished, not
+ * on SSL_is_init_finished().  Past the limit the socket is shut down, so
+ * the connection ends at its next read like any other.
+ *
+ * The count lives in the SSL's ex_data as an integer: 0 during the
+ * handshake, then 1 + the messages seen, then POST_HANDSHAKE_SHUT.
+ */
+#define POST_HANDSHAKE_SHUT	UINTPTR_MAX
+
+static void
+tls_msg_cb(int write_p, int version, int content_type, const void *buf,
+    size_t len, SSL *ssl, void *arg)
+{
+	uintptr_t	n;
+	uint8_t		type;
+
+	(void)version;
+	(void)arg;
+	if (write_p || content_type != SSL3_RT_HANDSHAKE || len == 0)
+		return;
+	type = *(const uint8_t *)buf;
+	n = (uintptr_t)SSL_get_ex_data(ssl, post_handshake_idx);
+	if (n == POST_HANDSHAKE_SHUT)
+		return;
+	if (n == 0) {
+		if (type == SSL3_MT_FINISHED)
+			SSL_set_ex_data(ssl, post_handshake_idx, (void *)1);
+		return;
+	}
+	if (type != SSL3_MT_CLIENT_HELLO && n <= TLS_POST_HANDSHAKE_MAX) {
+		SSL_set_ex_data(ssl, post_handshake_idx, (void *)(n + 1));
+		return;
+	}
+	SSL_set_ex_data(ssl, post_handshake_idx, (void *)POST_HANDSHAKE_SHUT);
+	atomic_fetch_add(&post_handshake_closed, 1);
+	(void)shutdown(SSL_get_fd(ssl), SHUT_RDWR);
+	log_limited(&post_handshake_ll, LOG_LEVEL_INFO, "TLS: closing a "
+	    "connection that %s after its handshake",
+	    type == SSL3_MT_CLIENT_HELLO ? "tried to renegotiate" :
+	    "kept sending handshake messages (KeyUpdate)");
+}
+
+uint64_t
+tls_post_handshake_closed(void)
+{
+	return atomic_load(&post_handshake_closed);
+}
 
 /* The reason of OpenSSL's last error, for a message ("ee key too small"). */
 static const char *
@@ -295,7 +368,14 @@ new_ctx(struct tls *t, char *err, size_t errlen)
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_clear_mode(t->ctx, SSL_MODE_AUTO_RETRY);
 	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_max_cert_list(t->ctx, TLS_CERT_LIST_MAX);
+	SSL_CTX_set_verify_depth(t->ctx, TLS_VERIFY_DEPTH);
+	if (post_handshake_idx == -1)	/* the main thread, at start */
+		post_handshake_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+		    NULL);
+	SSL_CTX_set_msg_callback(t->ctx, tls_msg_cb);
 	return 0;
 }
 

@@ -18,8 +18,8 @@ static const struct {
 	[TLS_FAIL_VERSION] = { "version",
 	    "nothing in common (echod speaks TLS 1.2 and 1.3 only)" },
 	[TLS_FAIL_CLIENT_CERT] = { "client_cert",
-	    "no client certificate, or one not signed by --tls-client-ca "
-	    "or out of date" },
+	    "no client certificate, or one not signed by --tls-client-ca, "
+	    "out of date or in too long a chain (16 KiB, 8 deep)" },
 	[TLS_FAIL_SERVER_CERT] = { "server_cert",
 	    "the client refused echod's certificate (does it trust its "
 	    "issuer, and does the name match?)" },
@@ -65,6 +65,7 @@ tls_fail_classify(int reason)
 		return TLS_FAIL_VERSION;
 	case SSL_R_CERTIFICATE_VERIFY_FAILED:
 	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
+	case SSL_R_EXCESSIVE_MESSAGE_SIZE:	/* the chain, past 16 KiB */
 		return TLS_FAIL_CLIENT_CERT;
 	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
 	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:

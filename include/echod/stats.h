@@ -25,6 +25,7 @@ struct udp_stats {
 struct tls_stats {
 	uint64_t	v12, v13;		/* handshakes done, by version */
 	uint64_t	failed[TLS_FAIL_N];	/* by reason */
+	uint64_t	post_handshake_closed;	/* renegotiation, KeyUpdates */
 };
 
 /* The process as Prometheus client libraries describe it (process_*). */

@@ -14,6 +14,7 @@
 #define ECHOD_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "echod/tls_fail.h"
 
@@ -29,6 +30,10 @@ struct tls;
 /* Largest PEM file echod reads (a long chain is a few tens of KiB). */
 #define TLS_FILE_MAX		(1 << 20)
 
+/* A client's handshake messages after its handshake (KeyUpdates) that a
+ * connection may send; the next one, or any renegotiation, ends it. */
+#define TLS_POST_HANDSHAKE_MAX	256
+
 /*
  * Load CFG's --tls-* files.  Returns 0 with *OUT set (NULL when CFG names
  * no certificate), or a sysexits code with one line in ERR naming the
@@ -43,6 +48,9 @@ int	tls_load(const struct config *cfg, struct tls **out, char *err,
 
 /* "certificate CN=echo.example, valid until 2027-11-30" (for the log). */
 const char *tls_describe(const struct tls *t);
+
+/* Connections shut down for handshake messages after the handshake. */
+uint64_t tls_post_handshake_closed(void);
 
 /* Drop this reference; connections keep theirs. */
 void	tls_free(struct tls *t);

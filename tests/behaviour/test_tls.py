@@ -492,3 +492,161 @@ def test_clients_that_reset_mid_stream_leave_nothing_held(echod_with,
     print("# 60 TLS clients reset while streaming: %d counted as resets; "
           "echod holds %d bytes afterwards" % (resets, held))
     assert held == 0, held
+
+
+MISBEHAVE = os.environ.get("ECHOD_TLS_MISBEHAVE", "")
+
+
+def misbehave(*args):
+    """Run tls_misbehave; returns (messages sent, "closed" or "open")."""
+    p = subprocess.run([MISBEHAVE] + [str(a) for a in args],
+                       capture_output=True, text=True, timeout=60)
+    m = re.match(r"sent (\d+), (closed|open)$", p.stdout.strip())
+    assert m, (p.stdout, p.stderr)
+    return int(m.group(1)), m.group(2)
+
+
+def test_a_keyupdate_flood_holds_no_worker_and_is_closed(echod_with, certs):
+    # With OpenSSL's AUTO_RETRY one read went on through KeyUpdates for
+    # as long as they came: every other client of the worker waited (17 s
+    # seen), and the flood never ended the connection.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--workers", "1",
+                   "--metrics", "0", *certs.server_args())
+    addr = tls_addr(d)
+    probe = tls_connect(certs.context(), addr)
+    flood = subprocess.Popen([MISBEHAVE, "keyupdate", str(addr[1]), "4"],
+                             stdout=subprocess.PIPE, text=True)
+    worst, start = 0.0, time.monotonic()
+    while flood.poll() is None and time.monotonic() - start < 30:
+        t = time.monotonic()
+        probe.sendall(b"ping\n")
+        assert recv_exact_tls(probe, 5) == b"ping\n"
+        worst = max(worst, time.monotonic() - t)
+        time.sleep(0.01)
+    out = flood.communicate(timeout=WAIT)[0].strip()
+    print("# a TLS 1.3 KeyUpdate flood on a 1-worker echod: %s; another "
+          "client's echo took at most %.3f s" % (out, worst))
+    assert out.endswith(", closed"), out
+    assert worst < 1.0, worst
+    assert metric(scrape(d), "echod_tls_post_handshake_closed_total") == 1
+    probe.close()
+
+
+def test_renegotiation_is_refused_and_counted(echod_with, certs):
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    port = tls_addr(d)[1]
+    results = [misbehave("renegotiate", port)[1] for _ in range(3)]
+    wait_until(lambda: metric(scrape(d), "echod_tls_post_handshake_closed"
+                              "_total") == 3, what="3 counted")
+    print("# 3 TLS 1.2 renegotiations: %s; 3 counted" % results)
+    assert results == ["closed"] * 3
+    with tls_connect(certs.context(), tls_addr(d)) as s:
+        s.sendall(b"after\n")
+        assert recv_exact_tls(s, 6) == b"after\n"
+
+
+def test_a_declared_huge_client_hello_costs_nothing(echod_with, certs):
+    # 9 bytes declaring a 128 KiB ClientHello had OpenSSL allocate (and
+    # zero) a buffer that size, kept until the handshake deadline: 2,000
+    # such clients cost 300 MB.  They are judged before OpenSSL now.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = "%s:%d" % tls_addr(d)
+    before = d.rss_kib()
+    hello = b"\x16\x03\x01\x40\x00" + b"\x01" + (131396).to_bytes(3, "big")
+    socks = []
+    for _ in range(2000):
+        s = connect(addr)
+        s.sendall(hello)
+        socks.append(s)
+    time.sleep(0.5)
+    grown = d.rss_kib() - before
+    start, closed = time.monotonic(), 0
+    for s in socks:
+        s.settimeout(WAIT)
+        try:
+            closed += s.recv(100) == b""
+        except ConnectionResetError:
+            closed += 1
+        s.close()
+    took = time.monotonic() - start
+    refused = metric(scrape(d), "echod_tls_handshake_failures_total",
+                     '{reason="protocol"}')
+    print("# 2,000 clients each sending 9 bytes that declare a 131,396-byte "
+          "ClientHello: RSS grew %d KiB; all %d closed within %.1f s; %d "
+          "counted protocol" % (grown, closed, took, refused))
+    assert closed == 2000
+    assert refused == 2000
+    assert took < 5, took       # the handshake deadline is 10 s
+    if not SANITIZED:
+        assert grown < 40 * 1024, grown
+
+
+def test_a_client_hello_in_single_bytes_still_shakes_hands(echod_with,
+                                                           certs):
+    # echod peeks at the first bytes before OpenSSL sees them: a client
+    # whose ClientHello trickles in must still be served.
+    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
+    s = connect("%s:%d" % tls_addr(d))
+    into, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = certs.context().wrap_bio(into, out, server_hostname="localhost")
+    first = True
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            pass
+        data = out.read()
+        if first:                       # the ClientHello, a byte a time
+            for i in range(len(data)):
+                s.sendall(data[i:i + 1])
+                time.sleep(0.002)
+            first = False
+        elif data:
+            s.sendall(data)
+        into.write(s.recv(65536))
+    s.sendall(out.read())
+    obj.write(b"trickled\n")
+    s.sendall(out.read())
+    got = b""
+    while len(got) < 9:
+        try:
+            got += obj.read(100)
+        except ssl.SSLWantReadError:
+            into.write(s.recv(65536))
+    assert got == b"trickled\n"
+    s.close()
+
+
+def test_a_client_chain_too_long_is_refused(echod_with, certs, tmp_path):
+    # Each certificate of a client's chain is parsed before any is judged:
+    # the list is capped at 16 KiB (real chains are a few KiB).
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   "--tls-client-ca", certs.path("cca.pem"),
+                   *certs.server_args())
+    addr = tls_addr(d)
+    with open(certs.path("client.pem")) as f:
+        leaf = f.read()
+    with open(certs.path("cca.pem")) as f:
+        ca = f.read()
+    chain = tmp_path / "long.pem"
+    chain.write_text(leaf + ca * 60)
+    ctx = ssl.create_default_context(cafile=certs.path("ca.pem"))
+    ctx.load_cert_chain(str(chain), certs.path("client.key"))
+    try:
+        with tls_connect(ctx, addr) as s:
+            s.sendall(b"let me in\n")
+            outcome = s.recv(100)
+    except (ssl.SSLError, OSError) as e:
+        outcome = type(e).__name__
+    wait_until(lambda: metric(scrape(d), "echod_tls_handshake_failures_"
+                              "total", '{reason="client_cert"}') == 1,
+               what="the refusal counted")
+    print("# a signed client certificate sent with %d bytes of chain: %s"
+          % (chain.stat().st_size, outcome))
+    assert outcome != b"let me in\n"
+    with tls_connect(certs.context(client="client"), addr) as s:
+        s.sendall(b"short chain\n")
+        assert recv_exact_tls(s, 12) == b"short chain\n"

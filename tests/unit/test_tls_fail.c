@@ -20,6 +20,8 @@ START_TEST(test_reasons_fold_into_what_an_operator_acts_on)
 	    TLS_FAIL_CLIENT_CERT);
 	ck_assert_int_eq(tls_fail_classify(
 	    SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE), TLS_FAIL_CLIENT_CERT);
+	ck_assert_int_eq(tls_fail_classify(SSL_R_EXCESSIVE_MESSAGE_SIZE),
+	    TLS_FAIL_CLIENT_CERT);
 	ck_assert_int_eq(tls_fail_classify(SSL_R_TLSV1_ALERT_UNKNOWN_CA),
 	    TLS_FAIL_SERVER_CERT);
 	ck_assert_int_eq(tls_fail_classify(SSL_R_BAD_RECORD_TYPE),
