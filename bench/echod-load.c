@@ -9,7 +9,10 @@
  * per message), stream (as fast as the server drains), churn (connect, echo
  * S bytes, close, again) and idle (hold C connections, then check each).
  * With --tls each connection speaks TLS (load_tls.h): "connected" then
- * means the handshake is over, and churn measures handshakes.
+ * means the handshake is over, and churn measures handshakes.  With
+ * --rate, pingpong is open loop (load_rate.h): messages leave on a
+ * schedule, paced by a timerfd, and each latency is measured twice, from
+ * when the message was due and from when it was sent.
  *
  * It is honest at the edges: connecting has a deadline (--seconds again)
  * and obeys the signals as the rest does, the run fails (exit 1, with the
@@ -19,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -35,6 +39,7 @@
 
 #include "hist.h"
 #include "load_opts.h"
+#include "load_rate.h"
 #include "load_tls.h"
 
 #define PATLEN		(1u << 16)
@@ -56,7 +61,9 @@ struct lconn {
 	uint64_t	 sent;		/* stream bytes written */
 	uint64_t	 target;	/* bytes we mean to have written */
 	uint64_t	 recvd;		/* stream bytes received */
-	uint64_t	*stamps;	/* pingpong: send time per message */
+	uint64_t	*stamps;	/* pingpong: when due, per message */
+	uint64_t	*sent_at;	/* pingpong: when sent, per message */
+	uint64_t	 scheduled;	/* --rate: its messages sent so far */
 	unsigned	 stamp_head, inflight;
 	uint64_t	*seqs;		/* udp: which datagram owns a slot */
 	uint64_t	 next_seq;	/* udp */
@@ -90,7 +97,12 @@ struct load {
 	/* --reconnect: connections the server dropped, and reopened */
 	uint64_t	 reconnects, cut_bytes, connect_retries;
 	unsigned	 to_reconnect;	/* C_IDLE ones waiting to reopen */
-	struct hist	 lat;
+	struct hist	 lat;		/* from when each message was due */
+	struct hist	 lat_sent;	/* from when it was sent */
+	/* --rate */
+	int		 timer;		/* timerfd: the next message due */
+	uint64_t	 due;		/* messages of the run due so far */
+	uint64_t	 behind;	/* due, never sent: the server lagged */
 };
 
 /*
@@ -308,14 +320,39 @@ conn_flush(struct load *L, struct lconn *c)
 	ep_set(L, c, 0);
 }
 
+/* Queue a message that was due at DUE (closed loop: now). */
 static void
-pingpong_send(struct load *L, struct lconn *c)
+pingpong_send(struct load *L, struct lconn *c, uint64_t due)
 {
 	unsigned slot = (c->stamp_head + c->inflight) % L->o.depth;
 
-	c->stamps[slot] = L->now;
+	c->stamps[slot] = due;
+	c->sent_at[slot] = L->now;
 	c->inflight++;
 	c->target += L->o.size;
+}
+
+/* --rate: queue C's messages that are due, as far as --depth allows. */
+static void
+rate_send(struct load *L, struct lconn *c)
+{
+	uint64_t due = load_rate_due_conn(L->due, c->id, L->o.conns);
+
+	while (c->scheduled < due && c->inflight < L->o.depth) {
+		pingpong_send(L, c, L->t0 + load_rate_conn_at(c->scheduled,
+		    c->id, L->o.conns, L->o.rate));
+		c->scheduled++;
+	}
+}
+
+/* The next message in flight on C, closed loop or on the schedule. */
+static void
+pingpong_next(struct load *L, struct lconn *c)
+{
+	if (L->o.rate != 0)
+		rate_send(L, c);
+	else
+		pingpong_send(L, c, L->now);
 }
 
 static void
@@ -329,9 +366,12 @@ conn_opened(struct load *L, struct lconn *c)
 	L->open++;
 	switch (L->o.mode) {
 	case MODE_PINGPONG:
+		/* --rate: one that opens late (or again) starts now; what
+		 * it missed is not charged as latency. */
+		c->scheduled = load_rate_due_conn(L->due, c->id, L->o.conns);
 		if (L->running)
 			for (i = 0; i < L->o.depth; i++)
-				pingpong_send(L, c);
+				pingpong_next(L, c);
 		break;
 	case MODE_STREAM:
 		if (L->running)
@@ -384,11 +424,12 @@ pingpong_received(struct load *L, struct lconn *c, uint64_t before)
 
 	while (done-- > 0 && c->inflight > 0) {
 		hist_record(&L->lat, L->now - c->stamps[c->stamp_head]);
+		hist_record(&L->lat_sent, L->now - c->sent_at[c->stamp_head]);
 		c->stamp_head = (c->stamp_head + 1) % L->o.depth;
 		c->inflight--;
 		L->messages++;
 		if (L->running)
-			pingpong_send(L, c);
+			pingpong_next(L, c);
 	}
 }
 
@@ -643,12 +684,85 @@ static void
 loop_once(struct load *L, int timeout_ms)
 {
 	struct epoll_event evs[512];
+	uint64_t ticks;
 	int n, i;
 
 	n = epoll_wait(L->ep, evs, 512, timeout_ms);
 	L->now = now_ns();
 	for (i = 0; i < n; i++)
-		conn_event(L, evs[i].data.ptr, evs[i].events);
+		if (evs[i].data.ptr == &L->timer)
+			(void)read(L->timer, &ticks, sizeof(ticks));
+		else
+			conn_event(L, evs[i].data.ptr, evs[i].events);
+}
+
+/* --rate: wake when message K of the run is due. */
+static void
+rate_arm(struct load *L, uint64_t k)
+{
+	uint64_t at = L->t0 + load_rate_at(k, L->o.rate);
+	struct itimerspec its = { .it_value = {
+	    .tv_sec = (time_t)(at / 1000000000ULL),
+	    .tv_nsec = (long)(at % 1000000000ULL) } };
+
+	if (at == 0)
+		its.it_value.tv_nsec = 1;	/* 0 would disarm it */
+	timerfd_settime(L->timer, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/*
+ * --rate: send what has come due since the last call.  Message k is
+ * connection k % C's; one with --depth in flight sends its share when an
+ * echo comes back (pingpong_received), late, and is charged for it.
+ */
+static void
+rate_tick(struct load *L)
+{
+	uint64_t was = L->due, k;
+	unsigned i;
+
+	L->due = load_rate_due_total(L->now - L->t0, L->o.rate);
+	if (L->due - was >= L->o.conns) {	/* everyone has some */
+		for (i = 0; i < L->o.conns; i++)
+			if (L->c[i].state == C_OPEN) {
+				rate_send(L, &L->c[i]);
+				conn_flush(L, &L->c[i]);
+			}
+	} else {
+		for (k = was; k < L->due; k++) {
+			struct lconn *c = &L->c[k % L->o.conns];
+
+			if (c->state != C_OPEN)
+				continue;
+			rate_send(L, c);
+			conn_flush(L, c);
+		}
+	}
+	rate_arm(L, L->due);
+}
+
+/*
+ * --rate, at the end: messages that came due and were never sent (the
+ * server fell behind).  Each is charged what it had waited by then, a
+ * lower bound, so the corrected figures cannot look better for it.
+ */
+static uint64_t
+rate_behind(struct load *L)
+{
+	uint64_t n = 0, due, j;
+	unsigned i;
+
+	for (i = 0; i < L->o.conns; i++) {
+		struct lconn *c = &L->c[i];
+
+		if (c->state != C_OPEN)
+			continue;
+		due = load_rate_due_conn(L->due, i, L->o.conns);
+		for (j = c->scheduled; j < due; j++, n++)
+			hist_record(&L->lat, L->now - (L->t0 +
+			    load_rate_conn_at(j, i, L->o.conns, L->o.rate)));
+	}
+	return n;
 }
 
 /* --reconnect: reopen dropped connections, at most every 20 ms. */
@@ -778,9 +892,11 @@ run(struct load *L)
 				udp_send(L, c);
 				continue;
 			}
-			if (L->o.mode == MODE_PINGPONG)
+			if (L->o.mode == MODE_PINGPONG && L->o.rate == 0)
 				for (d = 0; d < L->o.depth; d++)
-					pingpong_send(L, c);
+					pingpong_send(L, c, L->now);
+			else if (L->o.mode == MODE_PINGPONG)
+				continue;	/* rate_tick() starts it */
 			else
 				c->target = UINT64_MAX;
 			conn_flush(L, c);
@@ -789,6 +905,8 @@ run(struct load *L)
 	L->t_end = L->o.mode == MODE_CHURN ? deadline :
 	    L->t0 + (uint64_t)(L->o.seconds * 1e9);
 	while (L->now < L->t_end && !stop_requested) {
+		if (L->o.rate != 0)
+			rate_tick(L);
 		loop_once(L, 50);
 		if (L->o.mode == MODE_UDP)
 			udp_expire(L);
@@ -800,6 +918,8 @@ run(struct load *L)
 	L->running = 0;
 	L->finished = 1;
 	L->t_end = L->now;
+	if (L->o.rate != 0)
+		L->behind = rate_behind(L);
 	if (L->o.mode == MODE_STREAM)
 		for (i = 0; i < L->o.conns; i++)
 			L->c[i].target = L->c[i].sent;
@@ -912,7 +1032,9 @@ report(struct load *L, const char *failure)
 	    "\"mb_per_sec\":%.2f,\"mismatches\":%llu,\"missing\":%llu,"
 	    "\"errors\":%llu,\"datagrams\":%llu,\"lost\":%llu,\"late\":%llu,"
 	    "\"reconnects\":%llu,\"cut_bytes\":%llu,\"connect_retries\":%llu,"
-	    "\"tls\":%s,\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,"
+	    "\"tls\":%s,\"rate\":%llu,\"behind\":%llu,"
+	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
+	    "\"max\":%.1f},\"latency_sent_us\":{\"p50\":%.1f,\"p99\":%.1f,"
 	    "\"p999\":%.1f,\"max\":%.1f},\"interrupted\":%s,\"ok\":%s,"
 	    "\"failure\":%s%s%s}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
@@ -927,11 +1049,16 @@ report(struct load *L, const char *failure)
 	    (unsigned long long)L->late, (unsigned long long)L->reconnects,
 	    (unsigned long long)L->cut_bytes,
 	    (unsigned long long)L->connect_retries,
-	    L->o.tls ? "true" : "false",
+	    L->o.tls ? "true" : "false", (unsigned long long)L->o.rate,
+	    (unsigned long long)L->behind,
 	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
-	    (double)L->lat.max / 1e3, L->interrupted ? "true" : "false",
+	    (double)L->lat.max / 1e3,
+	    (double)hist_quantile(&L->lat_sent, 0.5) / 1e3,
+	    (double)hist_quantile(&L->lat_sent, 0.99) / 1e3,
+	    (double)hist_quantile(&L->lat_sent, 0.999) / 1e3,
+	    (double)L->lat_sent.max / 1e3, L->interrupted ? "true" : "false",
 	    failure ? "false" : "true", failure ? "\"" : "",
 	    failure ? failure : "null", failure ? "\"" : "");
 	fflush(stdout);
@@ -947,6 +1074,23 @@ report(struct load *L, const char *failure)
 	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
 	    (double)L->lat.max / 1e3, (unsigned long long)L->mismatches,
 	    (unsigned long long)missing, (unsigned long long)L->errors);
+	if (L->o.rate != 0)
+		fprintf(stderr, "%s: --rate %llu: latency from when due p50 "
+		    "%.1f us p99 %.1f us p99.9 %.1f us max %.1f us; from when "
+		    "sent p50 %.1f us p99 %.1f us p99.9 %.1f us max %.1f us; "
+		    "%llu messages due were never sent%s\n",
+		    load_mode_name(L->o.mode), (unsigned long long)L->o.rate,
+		    (double)hist_quantile(&L->lat, 0.5) / 1e3,
+		    (double)hist_quantile(&L->lat, 0.99) / 1e3,
+		    (double)hist_quantile(&L->lat, 0.999) / 1e3,
+		    (double)L->lat.max / 1e3,
+		    (double)hist_quantile(&L->lat_sent, 0.5) / 1e3,
+		    (double)hist_quantile(&L->lat_sent, 0.99) / 1e3,
+		    (double)hist_quantile(&L->lat_sent, 0.999) / 1e3,
+		    (double)L->lat_sent.max / 1e3,
+		    (unsigned long long)L->behind, L->behind > 0 ?
+		    " (the server fell behind the rate; each is in the "
+		    "figures from when due with what it had waited)" : "");
 	if (L->o.reconnect)
 		fprintf(stderr, "%s: %llu connections dropped by the server "
 		    "and reopened (%llu bytes were in flight on them), %llu "
@@ -1016,10 +1160,24 @@ main(int argc, char **argv)
 		L.pattern[i] = L.pattern[i + PATLEN] = (unsigned char)seed;
 	}
 	hist_init(&L.lat);
+	hist_init(&L.lat_sent);
 	L.c = calloc(L.o.conns, sizeof(*L.c));
 	if (L.c == NULL || (L.ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
 		fprintf(stderr, "echod-load: out of memory\n");
 		return 71;
+	}
+	L.timer = -1;
+	if (L.o.rate != 0) {
+		struct epoll_event ev = { .events = EPOLLIN,
+		    .data.ptr = &L.timer };
+
+		if ((L.timer = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK |
+		    TFD_CLOEXEC)) == -1 ||
+		    epoll_ctl(L.ep, EPOLL_CTL_ADD, L.timer, &ev) == -1) {
+			fprintf(stderr, "echod-load: --rate needs a timerfd: "
+			    "%s\n", strerror(errno));
+			return 71;
+		}
 	}
 	for (i = 0; i < L.o.conns; i++) {
 		L.c[i].id = i;
@@ -1030,9 +1188,11 @@ main(int argc, char **argv)
 			fprintf(stderr, "echod-load: out of memory\n");
 			return 71;
 		}
-		if (L.o.mode == MODE_UDP &&
+		if ((L.o.mode == MODE_UDP &&
 		    (L.c[i].seqs = calloc(L.o.depth, sizeof(uint64_t))) ==
-		    NULL) {
+		    NULL) || (L.o.mode == MODE_PINGPONG &&
+		    (L.c[i].sent_at = calloc(L.o.depth, sizeof(uint64_t))) ==
+		    NULL)) {
 			fprintf(stderr, "echod-load: out of memory\n");
 			return 71;
 		}

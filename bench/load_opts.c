@@ -22,7 +22,7 @@ static const char usage[] =
 "usage: echod-load [--host H] [--port P | --unix PATH] [--mode MODE]\n"
 "                  [--conns C] [--size S] [--depth D] [--seconds T]\n"
 "                  [--source-addrs N] [--connect-burst B] [--reconnect]\n"
-"                  [--min-echoed PERCENT] [--quiet]\n"
+"                  [--min-echoed PERCENT] [--rate N] [--quiet]\n"
 "                  [--tls [--tls-ca FILE] [--tls-name NAME]]\n"
 "\n"
 "Drives an echo server and checks every byte it sends back.\n"
@@ -47,6 +47,11 @@ static const char usage[] =
 "             makes a handshake per cycle.  Nothing is verified unless\n"
 "  --tls-ca FILE  the server's certificate must be signed by a CA in\n"
 "             FILE and name --tls-name (default: --host); implies --tls\n"
+"  --rate N   pingpong, open loop: N messages a second across all\n"
+"             connections, evenly spaced, each sent when due (or when\n"
+"             its connection has fewer than --depth in flight); latency\n"
+"             counts from when it was due (corrected) and from when it\n"
+"             was sent (uncorrected), so a stall shows as it is\n"
 "  --min-echoed PERCENT  udp: the run fails if fewer of the datagrams\n"
 "             sent came back (default 50; TCP must echo every byte)\n"
 "Prints one JSON line on stdout (always valid JSON; \"ok\" and \"failure\"\n"
@@ -160,6 +165,13 @@ parse_one(struct load_opts *o, int c, const char *arg, char *err,
 			return -1;
 		o->min_echoed = (unsigned)v;
 		return 0;
+	case 'R':
+		/* No K/M: 1K meaning 1024 a second would surprise. */
+		if (num_parse_option("rate", arg, 1, 10000000, 0, &v, err,
+		    errlen) == -1)
+			return -1;
+		o->rate = v;
+		return 0;
 	case 'q':
 		o->quiet = 1;
 		return 0;
@@ -205,6 +217,7 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 		{ "source-addrs", required_argument, NULL, 'a' },
 		{ "connect-burst", required_argument, NULL, 'b' },
 		{ "min-echoed", required_argument, NULL, 'e' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "reconnect", no_argument, NULL, 'r' },
 		{ "tls", no_argument, NULL, 'T' },
@@ -243,6 +256,11 @@ load_opts_parse(struct load_opts *o, int argc, char **argv, char *err,
 	}
 	if (o->tls_name[0] == '\0')
 		snprintf(o->tls_name, sizeof(o->tls_name), "%s", o->host);
+	if (o->rate != 0 && o->mode != MODE_PINGPONG) {
+		snprintf(err, errlen, "--rate is for --mode pingpong (messages "
+		    "with a latency each)");
+		return -1;
+	}
 	if (o->mode == MODE_UDP && o->tls) {
 		snprintf(err, errlen, "--tls is for the TCP modes (no DTLS)");
 		return -1;

@@ -29,6 +29,7 @@ struct load_opts {
 	int		quiet;		/* no progress line, no summary */
 	int		reconnect;	/* reopen connections the server drops */
 	unsigned	min_echoed;	/* udp: percent that must come back */
+	uint64_t	rate;		/* --rate: messages/s (0: closed loop) */
 	int		tls;		/* --tls: speak TLS */
 	char		tls_ca[1024];	/* --tls-ca: verify against it */
 	char		tls_name[256];	/* --tls-name (default: --host) */

@@ -7,6 +7,7 @@ keeps its deadline and its signals, says why it failed, exits 1, and its
 JSON parses."""
 import json
 import os
+import selectors
 import signal
 import socket
 import subprocess
@@ -275,3 +276,67 @@ def test_usage_errors_exit_64():
                        text=True, timeout=WAIT)
     assert p.returncode == 64 and "0.1 to 86400" in p.stderr, p
 
+
+
+class StallingEcho:
+    """An echo server that stalls once, for STALL seconds, AFTER seconds
+    after the first bytes arrive (a GC pause, a page fault storm)."""
+
+    def __init__(self, after=1.0, stall=0.2):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.after, self.stall = after, stall
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        sel = selectors.DefaultSelector()
+        sel.register(self.sock, selectors.EVENT_READ)
+        first, stalled = None, False
+        while True:
+            for key, _ in sel.select():
+                if key.fileobj is self.sock:
+                    c = self.sock.accept()[0]
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    sel.register(c, selectors.EVENT_READ)
+                    continue
+                data = key.fileobj.recv(65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    key.fileobj.close()
+                    continue
+                first = first or time.monotonic()
+                if not stalled and time.monotonic() - first >= self.after:
+                    stalled = True
+                    time.sleep(self.stall)
+                key.fileobj.sendall(data)
+
+
+def test_rate_shows_a_stall_that_closed_loop_hides():
+    # Closed loop, a stalled server stops the generator too: the stall is
+    # one slow message per connection.  Open loop (--rate), every message
+    # due during it waits, and is charged from when it was due.
+    runs = {}
+    for name, extra in (("closed", []), ("rate", ["--rate", "10000"])):
+        srv = StallingEcho()
+        rc, r, err, _ = load_raw(["--port", str(srv.port), "--conns", "5",
+                                  "--seconds", "3"] + extra)
+        assert_clean(rc, r)
+        runs[name] = r
+        print("# %s loop against a server that stalls 200 ms once: %d "
+              "msgs, latency from due p99 %.1f ms p99.9 %.1f ms max %.1f "
+              "ms; from sent p99.9 %.1f ms; %d never sent"
+              % (name, r["messages"], r["latency_us"]["p99"] / 1e3,
+                 r["latency_us"]["p999"] / 1e3, r["latency_us"]["max"] / 1e3,
+                 r["latency_sent_us"]["p999"] / 1e3, r["behind"]))
+    closed, rate = runs["closed"], runs["rate"]
+    # The stall happened in both runs...
+    assert closed["latency_us"]["max"] >= 150e3, closed
+    assert rate["latency_us"]["max"] >= 150e3, rate
+    # ...and only the open loop shows it where it belongs.
+    assert rate["latency_us"]["p999"] >= 150e3, rate
+    assert closed["latency_us"]["p999"] < 50e3, closed
+    # Closed loop, due and sent are the same moment.
+    assert closed["latency_sent_us"] == closed["latency_us"], closed
+    assert rate["rate"] == 10000 and closed["rate"] == 0

@@ -96,6 +96,21 @@ START_TEST(test_bad_values_are_named)
 }
 END_TEST
 
+START_TEST(test_rate)
+{
+	ck_assert_int_eq(run(NULL), 0);
+	ck_assert_uint_eq(o.rate, 0);			/* closed loop */
+	ck_assert_int_eq(run("--rate", "50000", "--depth", "4", NULL), 0);
+	ck_assert_uint_eq(o.rate, 50000);
+	ck_assert_int_eq(run("--rate", "0", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--rate '0'"));
+	ck_assert_int_eq(run("--rate", "10000001", NULL), -1);
+	ck_assert_int_eq(run("--rate", "1k", NULL), -1);
+	ck_assert_int_eq(run("--mode", "stream", "--rate", "100", NULL), -1);
+	ck_assert_ptr_nonnull(strstr(err, "--rate is for --mode pingpong"));
+}
+END_TEST
+
 START_TEST(test_tls_options)
 {
 	ck_assert_int_eq(run("--tls", NULL), 0);
@@ -119,6 +134,7 @@ main(void)
 {
 	return UNIT_RUN("load_opts",
 	    test_tls_options,
+	    test_rate,
 	    test_defaults,
 	    test_every_option,
 	    test_bad_values_are_named);
