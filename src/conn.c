@@ -24,10 +24,12 @@
  * (tls_hello.h) it has no bufferevent and no OpenSSL state at all, just
  * an edge-triggered event that peeks at them.
  */
+#define _GNU_SOURCE		/* POLLRDHUP */
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #ifdef __GLIBC__
@@ -66,10 +68,10 @@ struct conn {
 	struct worker		*w;
 	struct bufferevent	*bev;
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
-	struct event		*handshake;	/* TLS: its deadline, until done */
-	struct event		*hello;		/* TLS: its first bytes judged */
-	int			 fd;		/* the bufferevent's, once made */
-	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's entry */
+	struct event		*alarm;		/* TLS: deadline, then abuse */
+	struct event		*hello;		/* TLS: first bytes judged */
+	int			 fd;		/* the bufferevent's */
+	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's */
 	uint64_t		 id;
 	unsigned		 flags;
 };
@@ -117,9 +119,9 @@ conn_free_bev(struct conn *c)
 		    c->out_cb);
 		c->out_cb = NULL;
 	}
-	if (c->handshake != NULL) {
-		event_free(c->handshake);
-		c->handshake = NULL;
+	if (c->alarm != NULL) {
+		event_free(c->alarm);
+		c->alarm = NULL;
 	}
 	if (c->hello != NULL) {
 		event_free(c->hello);
@@ -404,19 +406,44 @@ conn_handshake_failed(struct conn *c, enum tls_fail why)
 	conn_close(c, "TLS handshake failed");
 }
 
+/*
+ * A TLS connection's alarm: its handshake deadline, then (made active by
+ * tls.c) a client that renegotiates or floods KeyUpdates after it.
+ */
 static void
-conn_handshake_timeout_cb(evutil_socket_t fd, short what, void *arg)
+conn_alarm_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static struct log_limit abuse_ll;
+	struct conn *c = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char name[ADDR_STRLEN] = "(gone)";
+	const char *why;
+
 	(void)fd;
 	(void)what;
-	conn_handshake_failed(arg, TLS_FAIL_TIMEOUT);
+	if (c->flags & CONN_HANDSHAKE) {
+		/* tls.c refused a second ClientHello, or time is up. */
+		conn_handshake_failed(c, c->bev != NULL && tls_abuse(c->bev) !=
+		    NULL ? TLS_FAIL_PROTOCOL : TLS_FAIL_TIMEOUT);
+		return;
+	}
+	why = tls_abuse(c->bev);
+	WSTAT_ADD(c->w, tls_abuse, 1);
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
+		addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
+	log_limited(&abuse_ll, LOG_LEVEL_INFO, "TLS: closing connection "
+	    "%llu from %s: it %s", (unsigned long long)c->id, name,
+	    why != NULL ? why : "misbehaved");
+	c->flags |= CONN_BROKEN;
+	conn_close(c, "TLS abuse");
 }
 
 static void
 conn_handshake_done(struct conn *c)
 {
-	event_free(c->handshake);
-	c->handshake = NULL;
+	/* Kept: tls.c's alarm after the handshake. */
+	event_del(c->alarm);
 	c->flags &= ~CONN_HANDSHAKE;
 	if (tls_is_v13(c->bev))
 		WSTAT_ADD(c->w, tls_v13, 1);
@@ -550,9 +577,8 @@ conn_handshake_start(struct conn *c)
 	tv.tv_sec = (time_t)secs;
 	tv.tv_usec = 0;
 	c->flags |= CONN_HANDSHAKE;
-	c->handshake = evtimer_new(c->w->base, conn_handshake_timeout_cb, c);
-	return c->handshake == NULL || evtimer_add(c->handshake, &tv) == -1 ?
-	    -1 : 0;
+	c->alarm = evtimer_new(c->w->base, conn_alarm_cb, c);
+	return c->alarm == NULL || evtimer_add(c->alarm, &tv) == -1 ? -1 : 0;
 }
 
 /*
@@ -569,7 +595,7 @@ conn_open(struct conn *c)
 		c->bev = bufferevent_socket_new(w->base, c->fd,
 		    BEV_OPT_CLOSE_ON_FREE);
 	else if ((t = atomic_load(&w->ed->tls)) != NULL)
-		c->bev = tls_accept(t, w->base, c->fd);
+		c->bev = tls_accept(t, w->base, c->fd, c->alarm);
 	if (c->bev == NULL)
 		return -1;
 	bufferevent_setcb(c->bev, conn_read_cb, NULL, conn_event_cb, c);
@@ -595,7 +621,8 @@ conn_setup_failed(struct worker *w, int tls)
 
 	if (tls && atomic_load(&w->ed->tls) == NULL) {
 		log_limited(&no_tls_ll, LOG_LEVEL_WARN, "closing a TLS "
-		    "connection that came after a reload removed --tls-cert");
+		    "connection: a reload removed --tls-cert before its "
+		    "handshake");
 		WSTAT_ADD(w, err_other, 1);
 	} else {
 		log_limited(&oom_ll, LOG_LEVEL_WARN,
@@ -604,10 +631,20 @@ conn_setup_failed(struct worker *w, int tls)
 	}
 }
 
+/* FD's peer closed or reset it (a peek still shows what it left). */
+static int
+conn_peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 /*
  * TLS: the client's first bytes, peeked at (they stay for OpenSSL).  The
  * event is edge-triggered: a client that sent part of them wakes us again
- * only when more arrive, never in a loop.
+ * only when more arrive (or a FIN, or a reset), never in a loop.
  */
 static void
 conn_hello_cb(evutil_socket_t fd, short what, void *arg)
@@ -626,6 +663,8 @@ conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	switch (tls_hello_check(b, (size_t)n)) {
 	case TLS_HELLO_MORE:
+		if (conn_peer_gone(fd))		/* no more will come */
+			conn_handshake_failed(c, TLS_FAIL_CLOSED);
 		return;
 	case TLS_HELLO_NOT_TLS:
 		conn_handshake_failed(c, TLS_FAIL_NOT_TLS);
@@ -645,14 +684,22 @@ conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* TLS: wait for the first bytes (conn_hello_cb), under the deadline. */
+/*
+ * TLS: wait for the first bytes (conn_hello_cb), under the deadline.  A
+ * backend without edge-triggering (EVENT_NOEPOLL in the environment:
+ * poll) would call a level-triggered peek in a loop: then OpenSSL reads
+ * them itself, unjudged.
+ */
 static int
 conn_hello_start(struct conn *c)
 {
+	if (conn_handshake_start(c) == -1)
+		return -1;
+	if (!(event_base_get_features(c->w->base) & EV_FEATURE_ET))
+		return conn_open(c);
 	c->hello = event_new(c->w->base, c->fd, EV_READ | EV_PERSIST | EV_ET,
 	    conn_hello_cb, c);
-	return c->hello == NULL || event_add(c->hello, NULL) == -1 ||
-	    conn_handshake_start(c) == -1 ? -1 : 0;
+	return c->hello == NULL || event_add(c->hello, NULL) == -1 ? -1 : 0;
 }
 
 void

@@ -10,7 +10,6 @@
 #include "echod/log.h"
 #include "echod/snapshot.h"
 #include "echod/stats.h"
-#include "echod/tls.h"
 #include "echod/udp.h"
 #include "echod/worker.h"
 
@@ -22,7 +21,6 @@ snapshot_take(const struct echod *ed, struct stats *st)
 	admit_stats(ed, st);
 	udp_stats(ed, &st->udp);
 	st->refused_proxy = ed->refused_proxy;
-	st->tls.post_handshake_closed = tls_post_handshake_closed();
 	st->held_bytes = atomic_load(&ed->mem.held);
 	st->memory_limit = atomic_load(&ed->mem.limit);
 	st->memory_pauses = atomic_load(&ed->mem.pauses);

@@ -42,7 +42,7 @@ tls_fail_text(enum tls_fail why)
 }
 
 enum tls_fail
-tls_fail_classify(int reason)
+tls_fail_classify(int reason, int client_ca)
 {
 	switch (reason) {
 	case 0:
@@ -65,8 +65,11 @@ tls_fail_classify(int reason)
 		return TLS_FAIL_VERSION;
 	case SSL_R_CERTIFICATE_VERIFY_FAILED:
 	case SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE:
-	case SSL_R_EXCESSIVE_MESSAGE_SIZE:	/* the chain, past 16 KiB */
 		return TLS_FAIL_CLIENT_CERT;
+	case SSL_R_EXCESSIVE_MESSAGE_SIZE:
+		/* Where certificates are asked for, the message over its
+		 * limit is the chain (16 KiB); elsewhere, any other. */
+		return client_ca ? TLS_FAIL_CLIENT_CERT : TLS_FAIL_PROTOCOL;
 	case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
 	case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
 	case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:

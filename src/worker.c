@@ -342,6 +342,7 @@ worker_stats_sum(const struct echod *ed, struct stats *st)
 		st->tls.v13 += SUM(tls_v13);
 		for (j = 0; j < TLS_FAIL_N; j++)
 			st->tls.failed[j] += SUM(tls_failed[j]);
+		st->tls.post_handshake_closed += SUM(tls_abuse);
 #undef SUM
 	}
 }

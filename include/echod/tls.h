@@ -2,7 +2,9 @@
  * tls: what tls: listeners present and demand, loaded from --tls-cert,
  * --tls-key and --tls-client-ca into one OpenSSL context (TLS 1.2 and 1.3
  * only), and the OpenSSL side of one TLS connection: the bufferevent that
- * runs its handshake, why a handshake failed, and its clean close.
+ * runs its handshake, why a handshake failed, a client that abuses the
+ * connection after it (renegotiation, a KeyUpdate flood), and its clean
+ * close.
  *
  * A context is loaded whole at start-up and on every SIGHUP (so renewed
  * files are picked up); a file that fails to load leaves the running one
@@ -20,6 +22,7 @@
 
 struct bufferevent;
 struct config;
+struct event;
 struct event_base;
 struct tls;
 
@@ -49,20 +52,23 @@ int	tls_load(const struct config *cfg, struct tls **out, char *err,
 /* "certificate CN=echo.example, valid until 2027-11-30" (for the log). */
 const char *tls_describe(const struct tls *t);
 
-/* Connections shut down for handshake messages after the handshake. */
-uint64_t tls_post_handshake_closed(void);
-
 /* Drop this reference; connections keep theirs. */
 void	tls_free(struct tls *t);
 
 /*
  * Worker: a bufferevent for the accepted socket FD that runs the server
  * side of the handshake with T (BEV_EVENT_CONNECTED when it is done).
- * Returns NULL if memory ran out (FD is left open for the caller).
- * Free it with tls_close(), never bufferevent_free().
+ * ALARM is made active once if the client, after its handshake, tries to
+ * renegotiate or sends more than TLS_POST_HANDSHAKE_MAX handshake
+ * messages; tls_abuse() then says which.  Returns NULL if memory ran out
+ * (FD is left open for the caller).  Free it with tls_close(), never
+ * bufferevent_free().
  */
 struct bufferevent *tls_accept(struct tls *t, struct event_base *base,
-	    int fd);
+	    int fd, struct event *alarm);
+
+/* Why BEV's alarm went off ("tried to renegotiate"), or NULL. */
+const char *tls_abuse(struct bufferevent *bev);
 
 /* After a BEV_EVENT_ERROR during the handshake: why it failed. */
 enum tls_fail tls_failure(struct bufferevent *bev);

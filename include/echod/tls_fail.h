@@ -26,8 +26,9 @@ const char	*tls_fail_text(enum tls_fail why);
 /*
  * The kind of failure from the reason of an OpenSSL error libevent kept
  * for the connection (ERR_GET_REASON of an ERR_LIB_SSL error), or REASON
- * 0 when none was (the peer closed or reset the connection).
+ * 0 when none was (the peer closed or reset the connection).  CLIENT_CA:
+ * the server asks for client certificates (--tls-client-ca).
  */
-enum tls_fail	 tls_fail_classify(int reason);
+enum tls_fail	 tls_fail_classify(int reason, int client_ca);
 
 #endif

@@ -33,6 +33,7 @@ struct worker_stats {
 	_Atomic uint64_t	bytes_in, bytes_out, pauses;
 	_Atomic uint64_t	tls_v12, tls_v13;	/* handshakes done */
 	_Atomic uint64_t	tls_failed[TLS_FAIL_N];
+	_Atomic uint64_t	tls_abuse;	/* closed after it */
 };
 
 #define WSTAT_ADD(w, field, n)						\

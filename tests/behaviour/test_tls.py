@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -524,11 +525,18 @@ def test_a_keyupdate_flood_holds_no_worker_and_is_closed(echod_with, certs):
         worst = max(worst, time.monotonic() - t)
         time.sleep(0.01)
     out = flood.communicate(timeout=WAIT)[0].strip()
+    # Closed by echod, for that reason, once: only the probe is left.
+    wait_until(lambda: metric(scrape(d), "echod_connections_open") == 1,
+               what="the flood's connection closed")
+    text = scrape(d)
     print("# a TLS 1.3 KeyUpdate flood on a 1-worker echod: %s; another "
           "client's echo took at most %.3f s" % (out, worst))
     assert out.endswith(", closed"), out
     assert worst < 1.0, worst
-    assert metric(scrape(d), "echod_tls_post_handshake_closed_total") == 1
+    assert metric(text, "echod_tls_post_handshake_closed_total") == 1
+    assert metric(text, "echod_connection_errors_total",
+                  '{kind="reset"}') == 0, text
+    assert "sent more than 256 handshake messages" in d.log(), d.log()
     probe.close()
 
 
@@ -536,11 +544,12 @@ def test_renegotiation_is_refused_and_counted(echod_with, certs):
     d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
                    *certs.server_args())
     port = tls_addr(d)[1]
-    results = [misbehave("renegotiate", port)[1] for _ in range(3)]
+    results = [misbehave("renegotiate", port) for _ in range(3)]
     wait_until(lambda: metric(scrape(d), "echod_tls_post_handshake_closed"
                               "_total") == 3, what="3 counted")
     print("# 3 TLS 1.2 renegotiations: %s; 3 counted" % results)
-    assert results == ["closed"] * 3
+    assert results == [(1, "closed")] * 3
+    assert "tried to renegotiate" in d.log(), d.log()
     with tls_connect(certs.context(), tls_addr(d)) as s:
         s.sendall(b"after\n")
         assert recv_exact_tls(s, 6) == b"after\n"
@@ -553,6 +562,9 @@ def test_a_declared_huge_client_hello_costs_nothing(echod_with, certs):
     d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
                    *certs.server_args())
     addr = "%s:%d" % tls_addr(d)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 2100:             # Debian's default soft limit is 1024
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
     before = d.rss_kib()
     hello = b"\x16\x03\x01\x40\x00" + b"\x01" + (131396).to_bytes(3, "big")
     socks = []
@@ -650,3 +662,101 @@ def test_a_client_chain_too_long_is_refused(echod_with, certs, tmp_path):
     with tls_connect(certs.context(client="client"), addr) as s:
         s.sendall(b"short chain\n")
         assert recv_exact_tls(s, 12) == b"short chain\n"
+
+
+def test_a_client_that_leaves_mid_hello_is_closed_at_once(echod_with,
+                                                          certs):
+    # Part of a record header, then a FIN (or a reset): a peek still shows
+    # the bytes, so without EV_CLOSED it waited for the 10 s deadline and
+    # was counted as a timeout.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = "%s:%d" % tls_addr(d)
+    start = time.monotonic()
+    for reset in (False, True):
+        s = connect(addr)
+        s.sendall(b"\x16\x03\x01")
+        time.sleep(0.1)
+        if reset:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                         b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        else:
+            s.shutdown(socket.SHUT_WR)
+    wait_until(lambda: metric(scrape(d), "echod_connections_open") == 0,
+               what="both closed")
+    took = time.monotonic() - start
+    text = scrape(d)
+    closed = metric(text, "echod_tls_handshake_failures_total",
+                    '{reason="closed"}')
+    print("# 3 bytes of a hello, then a FIN, and then a reset: closed "
+          "within %.1f s, %d counted closed" % (took, closed))
+    assert closed == 2, text
+    assert metric(text, "echod_tls_handshake_failures_total",
+                  '{reason="timeout"}') == 0, text
+    assert took < 5, took       # the handshake deadline is 10 s
+
+
+def client_hello_asking_for_a_retry():
+    """A TLS 1.3 ClientHello with no key share (RFC 8446 allows it): the
+    server must answer with a HelloRetryRequest."""
+    def ext(kind, body):
+        return kind.to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+    exts = (ext(43, b"\x02\x03\x04") +                  # TLS 1.3
+            ext(10, b"\x00\x02\x00\x1d") +              # x25519
+            ext(13, b"\x00\x04\x04\x03\x08\x04") +      # ecdsa, rsa-pss
+            ext(51, b"\x00\x00"))                       # no key share
+    body = (b"\x03\x03" + os.urandom(32) + b"\x20" + os.urandom(32) +
+            b"\x00\x04\x13\x01\x13\x02" + b"\x01\x00" +
+            len(exts).to_bytes(2, "big") + exts)
+    hs = b"\x01" + len(body).to_bytes(3, "big") + body
+    return b"\x16\x03\x01" + len(hs).to_bytes(2, "big") + hs
+
+
+def test_a_retried_hello_is_judged_like_the_first(echod_with, certs):
+    # After a HelloRetryRequest, OpenSSL sizes the second ClientHello from
+    # its header as it did the first (up to 128 KiB, held until the
+    # deadline): 9 bytes again for 155 KB, unless it is judged too.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = "%s:%d" % tls_addr(d)
+    hrr = bytes.fromhex("cf21ad74e59a6111be1d8c021e65b891"
+                        "c2a211167abb8c5e079e09e2c8a8339c")
+    before = d.rss_kib()
+    socks = []
+    for _ in range(300):
+        s = connect(addr)
+        s.sendall(client_hello_asking_for_a_retry())
+        got = b""
+        while hrr not in got:
+            chunk = s.recv(4096)
+            assert chunk, "no HelloRetryRequest"
+            got += chunk
+        # A ChangeCipherSpec, then a second ClientHello of 131,396 bytes.
+        s.sendall(b"\x14\x03\x03\x00\x01\x01" + b"\x16\x03\x03\x40\x00" +
+                  b"\x01" + (131396).to_bytes(3, "big"))
+        socks.append(s)
+    time.sleep(0.5)
+    grown = d.rss_kib() - before
+    start, closed = time.monotonic(), 0
+    for s in socks:
+        s.settimeout(WAIT)
+        try:
+            while s.recv(4096):
+                pass
+            closed += 1
+        except ConnectionResetError:
+            closed += 1
+        s.close()
+    took = time.monotonic() - start
+    refused = metric(scrape(d), "echod_tls_handshake_failures_total",
+                     '{reason="protocol"}')
+    print("# 300 clients that got a HelloRetryRequest and declared a "
+          "131,396-byte second ClientHello: RSS grew %d KiB; all %d closed "
+          "within %.1f s; %d counted protocol"
+          % (grown, closed, took, refused))
+    assert closed == 300
+    assert refused == 300
+    assert took < 5, took       # the handshake deadline is 10 s
+    if not SANITIZED:
+        assert grown < 20 * 1024, grown

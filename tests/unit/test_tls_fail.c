@@ -7,24 +7,26 @@
 
 START_TEST(test_reasons_fold_into_what_an_operator_acts_on)
 {
-	ck_assert_int_eq(tls_fail_classify(0), TLS_FAIL_CLOSED);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_WRONG_VERSION_NUMBER),
+	ck_assert_int_eq(tls_fail_classify(0, 0), TLS_FAIL_CLOSED);
+	ck_assert_int_eq(tls_fail_classify(SSL_R_WRONG_VERSION_NUMBER, 0),
 	    TLS_FAIL_NOT_TLS);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_HTTP_REQUEST),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_HTTP_REQUEST, 0),
 	    TLS_FAIL_NOT_TLS);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_UNSUPPORTED_PROTOCOL),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_UNSUPPORTED_PROTOCOL, 0),
 	    TLS_FAIL_VERSION);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_NO_SHARED_CIPHER),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_NO_SHARED_CIPHER, 0),
 	    TLS_FAIL_VERSION);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_CERTIFICATE_VERIFY_FAILED),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_CERTIFICATE_VERIFY_FAILED, 0),
 	    TLS_FAIL_CLIENT_CERT);
 	ck_assert_int_eq(tls_fail_classify(
-	    SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE), TLS_FAIL_CLIENT_CERT);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_EXCESSIVE_MESSAGE_SIZE),
+	    SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE, 0), TLS_FAIL_CLIENT_CERT);
+	ck_assert_int_eq(tls_fail_classify(SSL_R_EXCESSIVE_MESSAGE_SIZE, 1),
 	    TLS_FAIL_CLIENT_CERT);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_TLSV1_ALERT_UNKNOWN_CA),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_EXCESSIVE_MESSAGE_SIZE, 0),
+	    TLS_FAIL_PROTOCOL);
+	ck_assert_int_eq(tls_fail_classify(SSL_R_TLSV1_ALERT_UNKNOWN_CA, 0),
 	    TLS_FAIL_SERVER_CERT);
-	ck_assert_int_eq(tls_fail_classify(SSL_R_BAD_RECORD_TYPE),
+	ck_assert_int_eq(tls_fail_classify(SSL_R_BAD_RECORD_TYPE, 0),
 	    TLS_FAIL_PROTOCOL);
 }
 END_TEST
