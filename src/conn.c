@@ -52,6 +52,7 @@
 #include "echod/perip.h"
 #include "echod/tls.h"
 #include "echod/tls_hello.h"
+#include "echod/tls_watch.h"
 #include "echod/worker.h"
 
 #define PUMP_BUF	(64 * 1024)	/* worker's pump_buf */
@@ -407,36 +408,48 @@ conn_handshake_failed(struct conn *c, enum tls_fail why)
 }
 
 /*
- * A TLS connection's alarm: its handshake deadline, then (made active by
- * tls.c) a client that renegotiates or floods KeyUpdates after it.
+ * tls_watch.c cut a TLS client off: mid-handshake, a failed handshake of
+ * the protocol kind; after it, counted and logged on their own.
  */
 static void
-conn_alarm_cb(evutil_socket_t fd, short what, void *arg)
+conn_tls_cut(struct conn *c)
 {
 	static struct log_limit abuse_ll;
-	struct conn *c = arg;
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	char name[ADDR_STRLEN] = "(gone)";
-	const char *why;
 
-	(void)fd;
-	(void)what;
+	log_debug("connection %llu: TLS: it %s", (unsigned long long)c->id,
+	    tls_abuse(c->bev));
 	if (c->flags & CONN_HANDSHAKE) {
-		/* tls.c refused a second ClientHello, or time is up. */
-		conn_handshake_failed(c, c->bev != NULL && tls_abuse(c->bev) !=
-		    NULL ? TLS_FAIL_PROTOCOL : TLS_FAIL_TIMEOUT);
+		conn_handshake_failed(c, TLS_FAIL_PROTOCOL);
 		return;
 	}
-	why = tls_abuse(c->bev);
 	WSTAT_ADD(c->w, tls_abuse, 1);
 	if (getpeername(c->fd, (struct sockaddr *)&ss, &len) == 0)
 		addr_format((struct sockaddr *)&ss, len, name, sizeof(name));
 	log_limited(&abuse_ll, LOG_LEVEL_INFO, "TLS: closing connection "
 	    "%llu from %s: it %s", (unsigned long long)c->id, name,
-	    why != NULL ? why : "misbehaved");
+	    tls_abuse(c->bev));
 	c->flags |= CONN_BROKEN;
 	conn_close(c, "TLS abuse");
+}
+
+/*
+ * A TLS connection's alarm: its handshake deadline, then (made active by
+ * tls_watch.c) a client cut off.
+ */
+static void
+conn_alarm_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->bev != NULL && tls_abuse(c->bev) != NULL)
+		conn_tls_cut(c);
+	else if (c->flags & CONN_HANDSHAKE)
+		conn_handshake_failed(c, TLS_FAIL_TIMEOUT);
 }
 
 static void
@@ -458,6 +471,11 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct conn *c = arg;
 
+	/* Cut off: OpenSSL then reports an end of file, or an error. */
+	if ((c->flags & CONN_TLS) && tls_abuse(bev) != NULL) {
+		conn_tls_cut(c);
+		return;
+	}
 	if (c->flags & CONN_HANDSHAKE) {
 		if (what & BEV_EVENT_CONNECTED)
 			conn_handshake_done(c);
@@ -642,26 +660,39 @@ conn_peer_gone(int fd)
 }
 
 /*
- * TLS: the client's first bytes, peeked at (they stay for OpenSSL).  The
- * event is edge-triggered: a client that sent part of them wakes us again
- * only when more arrive (or a FIN, or a reset), never in a loop.
+ * TLS: the client's ClientHello, peeked at (it stays for OpenSSL): its
+ * first 9 bytes judged, then the whole of it waited for, so a client that
+ * trickles it holds no OpenSSL state meanwhile.  The event is
+ * edge-triggered: a client that sent part of it wakes us again only when
+ * more arrives (or a FIN, or a reset), never in a loop.
  */
+_Static_assert(TLS_HELLO_WHOLE <= PUMP_BUF, "pump_buf holds a hello");
+
+/* An enum tls_hello for what FD has so far, or -1: it closed, empty. */
+static int
+conn_hello_peek(struct conn *c, int fd)
+{
+	uint8_t *b = c->w->pump_buf;	/* free between callbacks */
+	enum tls_hello v;
+	ssize_t n;
+
+	n = recv(fd, b, TLS_HELLO_WHOLE, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return TLS_HELLO_MORE;
+	if (n <= 0)
+		return -1;			/* closed: nothing came */
+	v = tls_hello_check(b, n < TLS_HELLO_PEEK ? (size_t)n :
+	    TLS_HELLO_PEEK);
+	return v == TLS_HELLO_OK ? tls_hello_whole(b, (size_t)n) : v;
+}
+
 static void
 conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	uint8_t b[TLS_HELLO_PEEK];
-	ssize_t n;
 
 	(void)what;
-	n = recv(fd, b, sizeof(b), MSG_PEEK);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		conn_handshake_failed(c, TLS_FAIL_CLOSED);
-		return;
-	}
-	switch (tls_hello_check(b, (size_t)n)) {
+	switch (conn_hello_peek(c, fd)) {
 	case TLS_HELLO_MORE:
 		if (conn_peer_gone(fd))		/* no more will come */
 			conn_handshake_failed(c, TLS_FAIL_CLOSED);
@@ -674,6 +705,9 @@ conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	case TLS_HELLO_OK:
 		break;
+	default:
+		conn_handshake_failed(c, TLS_FAIL_CLOSED);
+		return;
 	}
 	event_free(c->hello);
 	c->hello = NULL;

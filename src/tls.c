@@ -14,13 +14,14 @@
  * one SSL_read() go on through handshake records for as long as they
  * keep coming (a renegotiation or KeyUpdate flood froze every client of
  * a worker for 17 s), so it is off: one record per read, then the loop
- * serves the others.  A ClientHello after the handshake, or more than
- * TLS_POST_HANDSHAKE_MAX handshake messages on one connection, sets off
- * the connection's alarm (tls_accept()), and conn.c closes it.  A
+ * serves the others; tls_watch.c cuts off a client whose records or
+ * handshake messages would hold a worker or OpenSSL's memory, and sets
+ * off the connection's alarm (tls_accept()) so conn.c closes it.  A
  * client's certificate list is capped (16 KiB, depth 8): each certificate
- * costs a parse and a verification before any is refused.
+ * costs a parse and a verification before any is refused.  Finite-field
+ * key exchange is off (TLS_GROUPS): it costs the server 100 times what it
+ * costs the client.
  */
-#include <sys/socket.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +44,7 @@
 #include "echod/log.h"
 #include "echod/readfile.h"
 #include "echod/tls.h"
-#include "echod/tls_hello.h"
+#include "echod/tls_watch.h"
 
 struct tls {
 	SSL_CTX		*ctx;
@@ -52,141 +53,7 @@ struct tls {
 
 #define TLS_CERT_LIST_MAX	(16 * 1024)	/* a client's chain, bytes */
 #define TLS_VERIFY_DEPTH	8
-
-/* Where each SSL counts its client's handshake messages after the
- * handshake (an integer in the pointer); made once, at the first load.
- * The SSL's app data is the connection's alarm (a struct event). */
-static int post_handshake_idx = -1;
-
-/*
- * Every protocol message OpenSSL reads or writes.  The client's Finished
- * ends its part of the handshake; a handshake message after it is a
- * renegotiation attempt (refused anyway) or a KeyUpdate.  OpenSSL is "in
- * init" again while it handles one, so the count keys on Finished, not
- * on SSL_is_init_finished().  Past the limit, the connection's alarm goes
- * off; libevent reads no further record this turn (one per SSL_read()),
- * and conn.c closes the connection on the next.
- *
- * The count lives in the SSL's ex_data as an integer: 0 during the
- * handshake, then 1 + the messages seen, then ABUSE_RENEGOTIATE or
- * ABUSE_FLOOD (tls_abuse()).
- */
-#define HELLO_AGAIN		(UINTPTR_MAX - 3)
-#define ABUSE_BIG_HELLO		(UINTPTR_MAX - 2)
-#define ABUSE_RENEGOTIATE	(UINTPTR_MAX - 1)
-#define ABUSE_FLOOD		UINTPTR_MAX
-
-/* A ServerHello with this random is a HelloRetryRequest (RFC 8446 4.1.3). */
-static const uint8_t hrr_random[32] = {
-	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11,
-	0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
-	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e,
-	0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
-};
-
-static void
-tls_alarm(SSL *ssl, uintptr_t why)
-{
-	struct event *alarm;
-
-	SSL_set_ex_data(ssl, post_handshake_idx, (void *)why);
-	if ((alarm = SSL_get_app_data(ssl)) != NULL)
-		event_active(alarm, EV_TIMEOUT, 0);
-}
-
-/*
- * conn.c judged the first ClientHello's size before OpenSSL saw it; a
- * HelloRetryRequest asks for a second, which OpenSSL would size from its
- * header alone (up to 128 KiB, held until the deadline).  When its record
- * header has been read (HDR), the handshake header is peeked at and judged
- * the same way.  A real client sends them together; one that splits them
- * there is refused too.
- */
-static void
-tls_second_hello(SSL *ssl, const uint8_t *hdr)
-{
-	uint8_t b[TLS_HELLO_PEEK];
-	ssize_t n;
-
-	if (hdr[0] != SSL3_RT_HANDSHAKE)
-		return;				/* a ChangeCipherSpec first */
-	memcpy(b, hdr, 5);
-	n = recv(SSL_get_fd(ssl), b + 5, sizeof(b) - 5, MSG_PEEK |
-	    MSG_DONTWAIT);
-	if (n == (ssize_t)(sizeof(b) - 5) &&
-	    tls_hello_check(b, sizeof(b)) == TLS_HELLO_OK)
-		SSL_set_ex_data(ssl, post_handshake_idx, NULL);
-	else
-		tls_alarm(ssl, ABUSE_BIG_HELLO);
-}
-
-/* A ServerHello of MSG/LEN that is a HelloRetryRequest. */
-static int
-is_hrr(const uint8_t *msg, size_t len)
-{
-	/* type, length (3), legacy_version (2), random */
-	return len >= 6 + sizeof(hrr_random) &&
-	    msg[0] == SSL3_MT_SERVER_HELLO &&
-	    memcmp(msg + 6, hrr_random, sizeof(hrr_random)) == 0;
-}
-
-static void
-tls_msg_cb(int write_p, int version, int content_type, const void *buf,
-    size_t len, SSL *ssl, void *arg)
-{
-	uintptr_t	 n;
-	uint8_t		 type;
-
-	(void)version;
-	(void)arg;
-	n = (uintptr_t)SSL_get_ex_data(ssl, post_handshake_idx);
-	if (n == 0 && write_p && content_type == SSL3_RT_HANDSHAKE &&
-	    is_hrr(buf, len)) {
-		SSL_set_ex_data(ssl, post_handshake_idx, (void *)HELLO_AGAIN);
-		return;
-	}
-	if (n == HELLO_AGAIN && !write_p && content_type == SSL3_RT_HEADER &&
-	    len >= 5) {
-		tls_second_hello(ssl, buf);
-		return;
-	}
-	if (write_p || content_type != SSL3_RT_HANDSHAKE || len == 0)
-		return;
-	type = *(const uint8_t *)buf;
-	if (n >= HELLO_AGAIN)
-		return;			/* the alarm went off already */
-	if (n == 0) {
-		if (type == SSL3_MT_FINISHED)
-			SSL_set_ex_data(ssl, post_handshake_idx, (void *)1);
-		return;
-	}
-	if (type != SSL3_MT_CLIENT_HELLO && n <= TLS_POST_HANDSHAKE_MAX) {
-		SSL_set_ex_data(ssl, post_handshake_idx, (void *)(n + 1));
-		return;
-	}
-	tls_alarm(ssl, type == SSL3_MT_CLIENT_HELLO ? ABUSE_RENEGOTIATE :
-	    ABUSE_FLOOD);
-}
-
-const char *
-tls_abuse(struct bufferevent *bev)
-{
-	SSL *ssl = bufferevent_openssl_get_ssl(bev);
-	uintptr_t n;
-
-	if (ssl == NULL)
-		return NULL;
-	n = (uintptr_t)SSL_get_ex_data(ssl, post_handshake_idx);
-	if (n == ABUSE_BIG_HELLO)
-		return "sent a second ClientHello over 16 KiB, or split its "
-		    "header";
-	if (n == ABUSE_RENEGOTIATE)
-		return "tried to renegotiate";
-	if (n == ABUSE_FLOOD)
-		return "sent more than 256 handshake messages (KeyUpdates) "
-		    "after its handshake";
-	return NULL;
-}
+#define TLS_GROUPS		"X25519:P-256:X448:P-384:P-521"
 
 /* The reason of OpenSSL's last error, for a message ("ee key too small"). */
 static const char *
@@ -451,13 +318,15 @@ new_ctx(struct tls *t, char *err, size_t errlen)
 	SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_max_cert_list(t->ctx, TLS_CERT_LIST_MAX);
 	SSL_CTX_set_verify_depth(t->ctx, TLS_VERIFY_DEPTH);
-	if (post_handshake_idx == -1 &&	/* the main thread, at start */
-	    (post_handshake_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
-	    NULL)) == -1) {
+	/*
+	 * Finite-field groups are off: an ffdhe8192 key share cost echod
+	 * 116 ms of CPU per ClientHello, for nothing the client computed.
+	 */
+	if (SSL_CTX_set1_groups_list(t->ctx, TLS_GROUPS) != 1 ||
+	    tls_watch_init(t->ctx) == -1) {
 		snprintf(err, errlen, "cannot set up TLS: %s", ssl_reason());
 		return EX_OSERR;
 	}
-	SSL_CTX_set_msg_callback(t->ctx, tls_msg_cb);
 	return 0;
 }
 
@@ -514,7 +383,7 @@ tls_accept(struct tls *t, struct event_base *base, int fd,
 
 	if ((ssl = SSL_new(t->ctx)) == NULL)
 		return NULL;
-	SSL_set_app_data(ssl, alarm);
+	tls_watch(ssl, alarm);
 	/*
 	 * Not BEV_OPT_CLOSE_ON_FREE: libevent 2.1 then frees the SSL on a
 	 * failed set-up and reads it again while cleaning up.  tls_close()
@@ -569,7 +438,7 @@ tls_close(struct bufferevent *bev, int clean)
 	int fd = (int)bufferevent_getfd(bev);
 
 	if (ssl != NULL)
-		SSL_set_app_data(ssl, NULL);	/* the alarm goes first */
+		tls_watch(ssl, NULL);		/* the alarm goes first */
 	/* One non-blocking try: the alert is a few bytes. */
 	if (clean && ssl != NULL && SSL_is_init_finished(ssl))
 		(void)SSL_shutdown(ssl);

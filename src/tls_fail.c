@@ -60,6 +60,7 @@ tls_fail_classify(int reason, int client_ca)
 	case SSL_R_VERSION_TOO_LOW:
 	case SSL_R_NO_SHARED_CIPHER:
 	case SSL_R_NO_SHARED_GROUPS:
+	case SSL_R_NO_SUITABLE_KEY_SHARE:
 	case SSL_R_INAPPROPRIATE_FALLBACK:
 	case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
 		return TLS_FAIL_VERSION;

@@ -38,3 +38,30 @@ tls_hello_check(const uint8_t *b, size_t n)
 		return TLS_HELLO_BAD;
 	return TLS_HELLO_OK;
 }
+
+enum tls_hello
+tls_hello_whole(const uint8_t *b, size_t n)
+{
+	uint32_t need, got = 0, len;
+	size_t off = 0;
+	unsigned records = 0;
+
+	if (n < TLS_HELLO_PEEK)
+		return TLS_HELLO_MORE;
+	need = 4 + ((uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]);
+	while (got < need) {
+		if (n - off < 5)
+			return TLS_HELLO_MORE;
+		len = (uint32_t)b[off + 3] << 8 | b[off + 4];
+		if (b[off] != 22 || len == 0 || len > (1 << 14) ||
+		    ++records > TLS_HELLO_RECORDS)
+			return TLS_HELLO_BAD;
+		off += 5;
+		if (n - off < len)
+			return got + (n - off) >= need ? TLS_HELLO_OK :
+			    TLS_HELLO_MORE;
+		got += len;
+		off += len;
+	}
+	return TLS_HELLO_OK;
+}

@@ -33,10 +33,6 @@ struct tls;
 /* Largest PEM file echod reads (a long chain is a few tens of KiB). */
 #define TLS_FILE_MAX		(1 << 20)
 
-/* A client's handshake messages after its handshake (KeyUpdates) that a
- * connection may send; the next one, or any renegotiation, ends it. */
-#define TLS_POST_HANDSHAKE_MAX	256
-
 /*
  * Load CFG's --tls-* files.  Returns 0 with *OUT set (NULL when CFG names
  * no certificate), or a sysexits code with one line in ERR naming the
@@ -58,17 +54,16 @@ void	tls_free(struct tls *t);
 /*
  * Worker: a bufferevent for the accepted socket FD that runs the server
  * side of the handshake with T (BEV_EVENT_CONNECTED when it is done).
- * ALARM is made active once if the client, after its handshake, tries to
- * renegotiate or sends more than TLS_POST_HANDSHAKE_MAX handshake
- * messages; tls_abuse() then says which.  Returns NULL if memory ran out
+ * ALARM is made active once if the client is cut off (tls_watch.h: too
+ * many records in its handshake, a second ClientHello too large, a
+ * renegotiation, a KeyUpdate flood); tls_abuse() (tls_watch.h) then
+ * says which.  Returns NULL if memory ran out
  * (FD is left open for the caller).  Free it with tls_close(), never
  * bufferevent_free().
  */
 struct bufferevent *tls_accept(struct tls *t, struct event_base *base,
 	    int fd, struct event *alarm);
 
-/* Why BEV's alarm went off ("tried to renegotiate"), or NULL. */
-const char *tls_abuse(struct bufferevent *bev);
 
 /* After a BEV_EVENT_ERROR during the handshake: why it failed. */
 enum tls_fail tls_failure(struct bufferevent *bev);

@@ -13,6 +13,9 @@
 
 #define TLS_HELLO_PEEK	9		/* bytes judged */
 #define TLS_HELLO_MAX	(16 * 1024)	/* largest ClientHello let through */
+#define TLS_HELLO_RECORDS 32		/* records it may be split into */
+/* Enough to hold a whole ClientHello in as many records. */
+#define TLS_HELLO_WHOLE	(TLS_HELLO_RECORDS * 5 + 4 + TLS_HELLO_MAX)
 
 enum tls_hello {
 	TLS_HELLO_MORE,		/* nothing wrong yet: wait for the rest */
@@ -23,5 +26,14 @@ enum tls_hello {
 
 /* Judge the first N (at most TLS_HELLO_PEEK) bytes B a client sent. */
 enum tls_hello	tls_hello_check(const uint8_t *b, size_t n);
+
+/*
+ * After TLS_HELLO_OK: is the whole ClientHello in the N bytes B?  MORE
+ * (not yet), OK, or BAD: a record of another type comes first, or it
+ * takes more than TLS_HELLO_RECORDS records.  OpenSSL is given the
+ * connection only then, so a client that trickles its hello holds no
+ * OpenSSL state while it does.
+ */
+enum tls_hello	tls_hello_whole(const uint8_t *b, size_t n);
 
 #endif

@@ -595,30 +595,46 @@ def test_a_declared_huge_client_hello_costs_nothing(echod_with, certs):
         assert grown < 40 * 1024, grown
 
 
-def test_a_client_hello_in_single_bytes_still_shakes_hands(echod_with,
-                                                           certs):
-    # echod peeks at the first bytes before OpenSSL sees them: a client
-    # whose ClientHello trickles in must still be served.
-    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
-    s = connect("%s:%d" % tls_addr(d))
+def first_flight(certs):
+    """A real ClientHello (Python's ssl), and the client that made it."""
     into, out = ssl.MemoryBIO(), ssl.MemoryBIO()
     obj = certs.context().wrap_bio(into, out, server_hostname="localhost")
-    first = True
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return out.read(), obj, into, out
+
+
+def reframe(flight, size):
+    """FLIGHT's handshake bytes again, in records of at most SIZE."""
+    body, off = b"", 0
+    while off < len(flight):
+        n = int.from_bytes(flight[off + 3:off + 5], "big")
+        body += flight[off + 5:off + 5 + n]
+        off += 5 + n
+    return b"".join(b"\x16\x03\x01" + len(body[i:i + size]).to_bytes(
+        2, "big") + body[i:i + size] for i in range(0, len(body), size))
+
+
+def test_a_trickled_hello_in_records_still_shakes_hands(echod_with, certs):
+    # echod waits for the whole ClientHello before OpenSSL sees it: one
+    # that trickles in, split over records, must still be served.
+    d = echod_with("--listen", "tls:127.0.0.1:0", *certs.server_args())
+    s = connect("%s:%d" % tls_addr(d))
+    flight, obj, into, out = first_flight(certs)
+    data = reframe(flight, 200)
+    for i in range(0, len(data), 7):
+        s.sendall(data[i:i + 7])
+        time.sleep(0.002)
     while True:
+        into.write(s.recv(65536))
         try:
             obj.do_handshake()
             break
         except ssl.SSLWantReadError:
             pass
-        data = out.read()
-        if first:                       # the ClientHello, a byte a time
-            for i in range(len(data)):
-                s.sendall(data[i:i + 1])
-                time.sleep(0.002)
-            first = False
-        elif data:
-            s.sendall(data)
-        into.write(s.recv(65536))
+        s.sendall(out.read())
     s.sendall(out.read())
     obj.write(b"trickled\n")
     s.sendall(out.read())
@@ -630,6 +646,69 @@ def test_a_client_hello_in_single_bytes_still_shakes_hands(echod_with,
             into.write(s.recv(65536))
     assert got == b"trickled\n"
     s.close()
+
+
+def test_an_unfinished_or_shredded_hello_holds_no_openssl_state(
+        echod_with, certs):
+    # A ClientHello short of its last byte had OpenSSL hold ~48 KiB until
+    # the deadline; one in 1-byte records cost 33 ms of a worker's CPU.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    addr = "%s:%d" % tls_addr(d)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    flight = first_flight(certs)[0]
+    before = d.rss_kib()
+    held = []
+    for _ in range(1000):
+        s = connect(addr)
+        s.sendall(flight[:-1])
+        held.append(s)
+    time.sleep(0.5)
+    grown = d.rss_kib() - before
+    cpu = d.cpu_seconds()
+    shredded = reframe(flight, 1)
+    for _ in range(20):
+        with connect(addr) as s:
+            s.sendall(shredded)
+            s.settimeout(WAIT)
+            try:
+                while s.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+    spent = d.cpu_seconds() - cpu
+    text = scrape(d)
+    print("# 1,000 ClientHellos short of their last byte: RSS grew %d KiB "
+          "(%.2f KiB each); 20 in 1-byte records: %.3f s of CPU, %d "
+          "counted protocol" % (grown, grown / 1000, spent,
+                                metric(text, "echod_tls_handshake_failures"
+                                       "_total", '{reason="protocol"}')))
+    assert metric(text, "echod_tls_handshake_failures_total",
+                  '{reason="protocol"}') == 20, text
+    assert metric(text, "echod_connections_open") == 1000, text
+    if not SANITIZED:
+        assert grown < 4 * 1000, grown
+    for s in held:
+        s.close()
+
+
+def test_finite_field_groups_are_not_offered(echod_with, certs):
+    # An ffdhe8192 key share cost echod 116 ms of CPU per ClientHello.
+    d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
+                   *certs.server_args())
+    host, port = tls_addr(d)
+    p = subprocess.run(["openssl", "s_client", "-connect",
+                        "%s:%d" % (host, port), "-groups", "ffdhe8192",
+                        "-tls1_3"], input="", capture_output=True,
+                       text=True, timeout=WAIT)
+    wait_until(lambda: metric(scrape(d), "echod_tls_handshake_failures"
+                              "_total", '{reason="version"}') == 1,
+               what="the ffdhe8192 refusal counted as version")
+    print("# openssl s_client -groups ffdhe8192: exit %d, refused and "
+          "counted as version" % p.returncode)
+    assert p.returncode != 0
 
 
 def test_a_client_chain_too_long_is_refused(echod_with, certs, tmp_path):
@@ -655,7 +734,7 @@ def test_a_client_chain_too_long_is_refused(echod_with, certs, tmp_path):
         outcome = type(e).__name__
     wait_until(lambda: metric(scrape(d), "echod_tls_handshake_failures_"
                               "total", '{reason="client_cert"}') == 1,
-               what="the refusal counted")
+               what="the long chain's refusal counted as client_cert")
     print("# a signed client certificate sent with %d bytes of chain: %s"
           % (chain.stat().st_size, outcome))
     assert outcome != b"let me in\n"

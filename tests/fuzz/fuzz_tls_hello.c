@@ -2,7 +2,7 @@
  * Fuzz target: a TLS client's first bytes, judged before OpenSSL sees
  * them.  Beyond "no crash": the verdict on a prefix is MORE or the same
  * as on the whole (more bytes never undo a refusal), and only a sane
- * ClientHello size is let through.
+ * ClientHello size is let through; the same for the whole hello.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	for (i = 0; i < n; i++) {
 		part = tls_hello_check(data, i);
+		if (part != TLS_HELLO_MORE && part != whole)
+			abort();
+	}
+	/* The whole hello: never past the bytes, never a verdict undone. */
+	if (whole == TLS_HELLO_OK) {
+		whole = tls_hello_whole(data, size);
+		part = tls_hello_whole(data, size / 2);
 		if (part != TLS_HELLO_MORE && part != whole)
 			abort();
 	}

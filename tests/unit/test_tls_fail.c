@@ -16,6 +16,8 @@ START_TEST(test_reasons_fold_into_what_an_operator_acts_on)
 	    TLS_FAIL_VERSION);
 	ck_assert_int_eq(tls_fail_classify(SSL_R_NO_SHARED_CIPHER, 0),
 	    TLS_FAIL_VERSION);
+	ck_assert_int_eq(tls_fail_classify(SSL_R_NO_SUITABLE_KEY_SHARE, 0),
+	    TLS_FAIL_VERSION);			/* ffdhe only, say */
 	ck_assert_int_eq(tls_fail_classify(SSL_R_CERTIFICATE_VERIFY_FAILED, 0),
 	    TLS_FAIL_CLIENT_CERT);
 	ck_assert_int_eq(tls_fail_classify(

@@ -70,10 +70,64 @@ START_TEST(test_other_speech_is_not_tls)
 }
 END_TEST
 
+/* A ClientHello of HELLO bytes in records of at most REC bytes. */
+static size_t
+records(uint8_t *out, uint32_t hello, uint32_t rec)
+{
+	static uint8_t body[4 + TLS_HELLO_MAX];
+	uint32_t off = 0, len;
+	size_t n = 0;
+
+	body[0] = 1;
+	body[1] = (uint8_t)(hello >> 16);
+	body[2] = (uint8_t)(hello >> 8);
+	body[3] = (uint8_t)hello;
+	while (off < 4 + hello) {
+		len = 4 + hello - off < rec ? 4 + hello - off : rec;
+		out[n++] = 22;
+		out[n++] = 3;
+		out[n++] = 1;
+		out[n++] = (uint8_t)(len >> 8);
+		out[n++] = (uint8_t)len;
+		memcpy(out + n, body + off, len);
+		n += len;
+		off += len;
+	}
+	return n;
+}
+
+START_TEST(test_the_whole_hello_is_waited_for)
+{
+	static uint8_t b[TLS_HELLO_WHOLE * 2];
+	size_t n, i;
+
+	n = records(b, 508, 16384);		/* one record */
+	ck_assert_int_eq(tls_hello_whole(b, n), TLS_HELLO_OK);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(tls_hello_whole(b, i), TLS_HELLO_MORE);
+	n = records(b, TLS_HELLO_MAX, 16384);	/* two: 16384 + 4 */
+	ck_assert_int_eq(tls_hello_whole(b, n), TLS_HELLO_OK);
+	ck_assert_int_eq(tls_hello_whole(b, n - 1), TLS_HELLO_MORE);
+	ck_assert_uint_le(n, TLS_HELLO_WHOLE);
+	n = records(b, TLS_HELLO_MAX, 16384 / TLS_HELLO_RECORDS + 1);
+	ck_assert_int_eq(tls_hello_whole(b, n), TLS_HELLO_OK);
+	ck_assert_uint_le(n, TLS_HELLO_WHOLE);
+	n = records(b, 508, 8);			/* 64 records: too many */
+	ck_assert_int_eq(tls_hello_whole(b, n), TLS_HELLO_BAD);
+	n = records(b, 508, 16384);
+	b[n] = 23;				/* what follows is not ours */
+	ck_assert_int_eq(tls_hello_whole(b, n + 1), TLS_HELLO_OK);
+	n = records(b, 508, 100);		/* then a foreign record */
+	b[105] = 23;
+	ck_assert_int_eq(tls_hello_whole(b, n), TLS_HELLO_BAD);
+}
+END_TEST
+
 int
 main(void)
 {
 	return UNIT_RUN("tls_hello",
+	    test_the_whole_hello_is_waited_for,
 	    test_a_real_client_hello_passes,
 	    test_a_huge_declared_hello_is_refused_at_nine_bytes,
 	    test_other_speech_is_not_tls);
