@@ -1019,11 +1019,34 @@ verdict(const struct load *L, uint64_t missing, char *why, size_t len)
 	return why;
 }
 
+/* {"p50":X,"p99":Y,"p999":Z,"max":W} of H in microseconds, in BUF. */
+static const char *
+lat_json(const struct hist *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
+	    "\"max\":%.1f}", (double)hist_quantile(h, 0.5) / 1e3,
+	    (double)hist_quantile(h, 0.99) / 1e3,
+	    (double)hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+	return buf;
+}
+
+/* "p50 X us p99 Y us p99.9 Z us max W us" of H, in BUF. */
+static const char *
+lat_text(const struct hist *h, char *buf, size_t len)
+{
+	snprintf(buf, len, "p50 %.1f us p99 %.1f us p99.9 %.1f us max %.1f "
+	    "us", (double)hist_quantile(h, 0.5) / 1e3,
+	    (double)hist_quantile(h, 0.99) / 1e3,
+	    (double)hist_quantile(h, 0.999) / 1e3, (double)h->max / 1e3);
+	return buf;
+}
+
 static void
 report(struct load *L, const char *failure)
 {
 	double secs = (double)(L->t_end - L->t0) / 1e9;
 	uint64_t missing = missing_bytes(L);
+	char due[128], sent[128];
 
 	printf("{\"mode\":\"%s\",\"conns\":%u,\"size\":%zu,\"depth\":%u,"
 	    "\"seconds\":%.3f,\"connected\":%u,\"open\":%u,"
@@ -1033,10 +1056,8 @@ report(struct load *L, const char *failure)
 	    "\"errors\":%llu,\"datagrams\":%llu,\"lost\":%llu,\"late\":%llu,"
 	    "\"reconnects\":%llu,\"cut_bytes\":%llu,\"connect_retries\":%llu,"
 	    "\"tls\":%s,\"rate\":%llu,\"behind\":%llu,"
-	    "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"p999\":%.1f,"
-	    "\"max\":%.1f},\"latency_sent_us\":{\"p50\":%.1f,\"p99\":%.1f,"
-	    "\"p999\":%.1f,\"max\":%.1f},\"interrupted\":%s,\"ok\":%s,"
-	    "\"failure\":%s%s%s}\n",
+	    "\"latency_us\":%s,\"latency_sent_us\":%s,\"interrupted\":%s,"
+	    "\"ok\":%s,\"failure\":%s%s%s}\n",
 	    load_mode_name(L->o.mode), L->o.conns, L->o.size, L->o.depth, secs,
 	    L->o.conns - L->unconnected, L->open,
 	    (unsigned long long)L->connect_failures, L->unconnected,
@@ -1051,14 +1072,9 @@ report(struct load *L, const char *failure)
 	    (unsigned long long)L->connect_retries,
 	    L->o.tls ? "true" : "false", (unsigned long long)L->o.rate,
 	    (unsigned long long)L->behind,
-	    (double)hist_quantile(&L->lat, 0.5) / 1e3,
-	    (double)hist_quantile(&L->lat, 0.99) / 1e3,
-	    (double)hist_quantile(&L->lat, 0.999) / 1e3,
-	    (double)L->lat.max / 1e3,
-	    (double)hist_quantile(&L->lat_sent, 0.5) / 1e3,
-	    (double)hist_quantile(&L->lat_sent, 0.99) / 1e3,
-	    (double)hist_quantile(&L->lat_sent, 0.999) / 1e3,
-	    (double)L->lat_sent.max / 1e3, L->interrupted ? "true" : "false",
+	    lat_json(&L->lat, due, sizeof(due)),
+	    lat_json(&L->lat_sent, sent, sizeof(sent)),
+	    L->interrupted ? "true" : "false",
 	    failure ? "false" : "true", failure ? "\"" : "",
 	    failure ? failure : "null", failure ? "\"" : "");
 	fflush(stdout);
@@ -1075,19 +1091,11 @@ report(struct load *L, const char *failure)
 	    (double)L->lat.max / 1e3, (unsigned long long)L->mismatches,
 	    (unsigned long long)missing, (unsigned long long)L->errors);
 	if (L->o.rate != 0)
-		fprintf(stderr, "%s: --rate %llu: latency from when due p50 "
-		    "%.1f us p99 %.1f us p99.9 %.1f us max %.1f us; from when "
-		    "sent p50 %.1f us p99 %.1f us p99.9 %.1f us max %.1f us; "
-		    "%llu messages due were never sent%s\n",
+		fprintf(stderr, "%s: --rate %llu: latency from when due %s; "
+		    "from when sent %s; %llu messages due were never sent%s\n",
 		    load_mode_name(L->o.mode), (unsigned long long)L->o.rate,
-		    (double)hist_quantile(&L->lat, 0.5) / 1e3,
-		    (double)hist_quantile(&L->lat, 0.99) / 1e3,
-		    (double)hist_quantile(&L->lat, 0.999) / 1e3,
-		    (double)L->lat.max / 1e3,
-		    (double)hist_quantile(&L->lat_sent, 0.5) / 1e3,
-		    (double)hist_quantile(&L->lat_sent, 0.99) / 1e3,
-		    (double)hist_quantile(&L->lat_sent, 0.999) / 1e3,
-		    (double)L->lat_sent.max / 1e3,
+		    lat_text(&L->lat, due, sizeof(due)),
+		    lat_text(&L->lat_sent, sent, sizeof(sent)),
 		    (unsigned long long)L->behind, L->behind > 0 ?
 		    " (the server fell behind the rate; each is in the "
 		    "figures from when due with what it had waited)" : "");

@@ -25,6 +25,7 @@
  * an edge-triggered event that peeks at them.
  */
 #define _GNU_SOURCE		/* POLLRDHUP */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -70,7 +71,7 @@ struct conn {
 	struct bufferevent	*bev;
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
 	struct event		*alarm;		/* TLS: deadline, then abuse */
-	struct event		*hello;		/* TLS: first bytes judged */
+	struct event		*wait;		/* no bufferevent yet */
 	int			 fd;		/* the bufferevent's */
 	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's */
 	uint64_t		 id;
@@ -124,9 +125,9 @@ conn_free_bev(struct conn *c)
 		event_free(c->alarm);
 		c->alarm = NULL;
 	}
-	if (c->hello != NULL) {
-		event_free(c->hello);
-		c->hello = NULL;
+	if (c->wait != NULL) {
+		event_free(c->wait);
+		c->wait = NULL;
 	}
 	if (c->bev == NULL)		/* not made yet: the fd is ours */
 		close(c->fd);
@@ -709,13 +710,51 @@ conn_hello_cb(evutil_socket_t fd, short what, void *arg)
 		conn_handshake_failed(c, TLS_FAIL_CLOSED);
 		return;
 	}
-	event_free(c->hello);
-	c->hello = NULL;
+	event_free(c->wait);
+	c->wait = NULL;
 	if (conn_open(c) == -1) {
 		conn_setup_failed(c->w, 1);
 		c->flags |= CONN_BROKEN;
 		conn_close(c, "could not set up");
 	}
+}
+
+/*
+ * Plain: a bufferevent (~1 KiB with its buffers) only once the client's
+ * first bytes come; until then a bare read event, under --idle-timeout.
+ * Load tests hold many connections that say nothing.
+ */
+static void
+conn_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)fd;
+	if (what & EV_TIMEOUT) {
+		WSTAT_ADD(c->w, timed_out, 1);
+		conn_close(c, "idle timeout");
+		return;
+	}
+	event_free(c->wait);
+	c->wait = NULL;
+	if (conn_open(c) == -1) {
+		conn_setup_failed(c->w, 0);
+		c->flags |= CONN_BROKEN;
+		conn_close(c, "could not set up");
+	}
+}
+
+static int
+conn_wait_start(struct conn *c)
+{
+	int n = 0;
+
+	/* A client that spoke first (most do) is served at once. */
+	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0)
+		return conn_open(c);
+	c->wait = event_new(c->w->base, c->fd, EV_READ, conn_wait_cb, c);
+	return c->wait == NULL || event_add(c->wait, c->w->idle_tv) == -1 ?
+	    -1 : 0;
 }
 
 /*
@@ -731,9 +770,9 @@ conn_hello_start(struct conn *c)
 		return -1;
 	if (!(event_base_get_features(c->w->base) & EV_FEATURE_ET))
 		return conn_open(c);
-	c->hello = event_new(c->w->base, c->fd, EV_READ | EV_PERSIST | EV_ET,
+	c->wait = event_new(c->w->base, c->fd, EV_READ | EV_PERSIST | EV_ET,
 	    conn_hello_cb, c);
-	return c->hello == NULL || event_add(c->hello, NULL) == -1 ? -1 : 0;
+	return c->wait == NULL || event_add(c->wait, NULL) == -1 ? -1 : 0;
 }
 
 void
@@ -751,7 +790,7 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	c->ip = ip;
 	c->fd = fd;
 	c->flags = tls ? CONN_TLS : 0;
-	if ((tls ? conn_hello_start(c) : conn_open(c)) == -1) {
+	if ((tls ? conn_hello_start(c) : conn_wait_start(c)) == -1) {
 		c->flags |= CONN_BROKEN;
 		conn_free_bev(c);	/* and closes the fd */
 		free(c);

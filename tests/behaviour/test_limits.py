@@ -231,3 +231,51 @@ def test_fd_exhaustion_does_not_spin_and_recovers():
         d.wait_log(r"accepting new connections again")
         d.stop()
 
+
+
+def test_silent_connections_cost_no_bufferevent():
+    # A load test holds many connections that say nothing: each gets its
+    # bufferevent (~1 KiB with its buffers) only with its first bytes.
+    n = 5000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000),
+                                                    hard))
+    with Echod("--listen", "127.0.0.1:0", "--workers", "1",
+               "--metrics", "0") as d:
+        addr = d.addr("inet")
+        before = d.rss_kib()
+        socks = [connect(addr) for _ in range(n)]
+        wait_until(lambda: len(os.listdir("/proc/%d/fd" % d.pid())) >= n,
+                   what="every connection taken")
+        time.sleep(0.3)
+        grown = d.rss_kib() - before
+        # Each still echoes, waking as its first bytes come.
+        for i, s in enumerate(socks[::50]):
+            s.sendall(b"still here %d\n" % i)
+            assert recv_exact(s, len(b"still here %d\n" % i)) == \
+                b"still here %d\n" % i
+        print("# %d silent connections: RSS grew %d KiB (%.2f KiB each); "
+              "every 50th still echoes" % (n, grown, grown / n))
+        if not SANITIZED:
+            assert grown / n < 0.5, grown
+        for s in socks:
+            s.close()
+        d.stop()
+
+
+def test_a_silent_connection_meets_its_idle_timeout():
+    with Echod("--listen", "127.0.0.1:0", "--idle-timeout", "1",
+               "--metrics", "0") as d:
+        s = connect(d.addr("inet"))
+        start = time.monotonic()
+        s.settimeout(WAIT)
+        assert s.recv(1) == b""
+        took = time.monotonic() - start
+        print("# a connection that never spoke, --idle-timeout 1: closed "
+              "after %.1f s" % took)
+        assert 0.8 <= took < 3, took
+        text = scrape(d)
+        assert re.search(r"^echod_connections_timed_out_total 1$", text,
+                         re.M), text
+        d.stop()
