@@ -64,6 +64,7 @@
 #define CONN_TLS	0x4	/* bev is tls.h's */
 #define CONN_HANDSHAKE	0x8	/* TLS: its handshake is not over */
 #define CONN_BROKEN	0x10	/* an error ended it: no goodbye */
+#define CONN_ACTIVE	0x20	/* read since conn_park_quiet() last ran */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -133,8 +134,11 @@ conn_free_bev(struct conn *c)
 		close(c->fd);
 	else if (c->flags & CONN_TLS)
 		tls_close(c->bev, !(c->flags & (CONN_BROKEN | CONN_HANDSHAKE)));
-	else
-		bufferevent_free(c->bev);	/* BEV_OPT_CLOSE_ON_FREE */
+	else {
+		/* Its events leave the loop now; the fd is ours to close. */
+		bufferevent_free(c->bev);
+		close(c->fd);
+	}
 	c->bev = NULL;
 	c->fd = -1;
 }
@@ -297,6 +301,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	int sent;
 
 	WSTAT_ADD(c->w, bytes_in, got);
+	c->flags |= CONN_ACTIVE;
 	if (evbuffer_get_length(out) == 0 && !(c->flags & CONN_TLS)) {
 		/*
 		 * The usual case: write the echo now, straight from the input,
@@ -610,9 +615,9 @@ conn_open(struct conn *c)
 	struct worker *w = c->w;
 	struct tls *t;
 
+	c->flags |= CONN_ACTIVE;	/* not parked before it is read */
 	if (!(c->flags & CONN_TLS))
-		c->bev = bufferevent_socket_new(w->base, c->fd,
-		    BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_socket_new(w->base, c->fd, 0);
 	else if ((t = atomic_load(&w->ed->tls)) != NULL)
 		c->bev = tls_accept(t, w->base, c->fd, c->alarm);
 	if (c->bev == NULL)
@@ -755,6 +760,74 @@ conn_wait_start(struct conn *c)
 	c->wait = event_new(c->w->base, c->fd, EV_READ, conn_wait_cb, c);
 	return c->wait == NULL || event_add(c->wait, c->w->idle_tv) == -1 ?
 	    -1 : 0;
+}
+
+/*
+ * C read nothing for a whole CONN_PARK_SECONDS and holds nothing: its
+ * bufferevent goes, and it waits as a silent one does.  Its idle timeout
+ * runs on from what it has been quiet at least, so it may come up to
+ * CONN_PARK_SECONDS late.  0, or -1 (out of memory: C is as it was).
+ */
+static int
+conn_park(struct conn *c)
+{
+	unsigned idle = c->w->ed->cfg->idle_timeout;
+	struct timeval tv = { (time_t)(idle - CONN_PARK_SECONDS), 0 };
+	struct event *ev;
+
+	if ((ev = event_new(c->w->base, c->fd, EV_READ, conn_wait_cb,
+	    c)) == NULL)
+		return -1;
+	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
+	c->out_cb = NULL;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->wait = ev;
+	if (event_add(ev, idle > 0 ? &tv : NULL) == -1) {
+		WSTAT_ADD(c->w, err_oom, 1);
+		c->flags |= CONN_BROKEN;
+		conn_close(c, "out of memory");
+		return 0;
+	}
+	return 0;
+}
+
+void
+conn_park_quiet(struct worker *w)
+{
+	unsigned idle = w->ed->cfg->idle_timeout, parked = 0;
+	struct conn *c, *next;
+
+	/* Closing soon anyway: not worth a second registration. */
+	if (idle != 0 && idle <= 2 * CONN_PARK_SECONDS)
+		return;
+	for (c = LIST_FIRST(&w->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		if (c->flags & CONN_ACTIVE) {
+			c->flags &= ~CONN_ACTIVE;
+			continue;
+		}
+		if (c->bev == NULL || (c->flags & (CONN_TLS | CONN_EOF |
+		    CONN_PAUSED | CONN_BROKEN)) ||
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
+		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
+			continue;
+		if (conn_park(c) == -1)
+			break;			/* memory: next time */
+		parked++;
+	}
+#ifdef __GLIBC__
+	/* What they held goes back to the system, not only to malloc, once
+	 * libevent's deferred frees have run. */
+	if (parked >= 256) {
+		struct timeval tv = { 0, 10000 };
+		(void)event_base_once(w->base, -1, EV_TIMEOUT, conn_trim_cb,
+		    NULL, &tv);
+	}
+#endif
+	if (parked > 0)
+		log_debug("worker %u: %u quiet connections parked", w->id,
+		    parked);
 }
 
 /*

@@ -174,6 +174,16 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static const struct timeval park_tv = { CONN_PARK_SECONDS, 0 };
+
+static void
+park_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_park_quiet(arg);
+}
+
 static int
 worker_init(struct echod *ed, struct worker *w, unsigned id)
 {
@@ -191,6 +201,9 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 	w->pipe_ev = event_new(w->base, w->pipe[0], EV_READ | EV_PERSIST,
 	    pipe_cb, w);
 	if (w->pipe_ev == NULL || event_add(w->pipe_ev, NULL) == -1)
+		return -1;
+	w->park_ev = event_new(w->base, -1, EV_PERSIST, park_cb, w);
+	if (w->park_ev == NULL || event_add(w->park_ev, &park_tv) == -1)
 		return -1;
 	return 0;
 }
@@ -380,6 +393,8 @@ worker_free_all(struct echod *ed)
 			close_unclaimed(w);
 		if (w->pipe_ev != NULL)
 			event_free(w->pipe_ev);
+		if (w->park_ev != NULL)
+			event_free(w->park_ev);
 		if (w->pipe[0] != -1) {
 			close(w->pipe[0]);
 			close(w->pipe[1]);

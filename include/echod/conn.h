@@ -18,4 +18,14 @@ void	conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls);
 /* Close every connection of W now, dropping what was not yet sent. */
 void	conn_close_all(struct worker *w, const char *why);
 
+/* How often a worker calls conn_park_quiet(). */
+#define CONN_PARK_SECONDS	1
+
+/*
+ * Give back the bufferevent of every plain connection of W that read
+ * nothing since the last call and holds nothing: it waits on a bare read
+ * event, as before its first bytes, until it speaks again.
+ */
+void	conn_park_quiet(struct worker *w);
+
 #endif

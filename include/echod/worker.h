@@ -60,6 +60,7 @@ struct worker {
 	unsigned		 ncommon;
 	int			 pipe[2];	/* struct handoff, in order */
 	struct event		*pipe_ev;
+	struct event		*park_ev;	/* conn_park_quiet(), 1/s */
 	LIST_HEAD(, conn)	 conns;
 	uint64_t		 nconns;	/* this worker's */
 	int			 draining;

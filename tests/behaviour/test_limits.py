@@ -279,3 +279,57 @@ def test_a_silent_connection_meets_its_idle_timeout():
         assert re.search(r"^echod_connections_timed_out_total 1$", text,
                          re.M), text
         d.stop()
+
+
+def test_quiet_connections_give_their_bufferevent_back():
+    # Many clients that spoke once and went quiet (an nc session left
+    # open): after a quiet second each gives its bufferevent back, and
+    # the memory goes back to the system; speaking again brings it back.
+    n = 3000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 100:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000),
+                                                    hard))
+    with Echod("--listen", "127.0.0.1:0", "--workers", "1",
+               "--log-level", "debug") as d:
+        addr = d.addr("inet")
+        base = d.rss_kib()
+        socks = [connect(addr) for _ in range(n)]
+        for i, s in enumerate(socks):
+            s.sendall(b"hello %d\n" % i)
+        for i, s in enumerate(socks):
+            assert recv_exact(s, len(b"hello %d\n" % i)) == b"hello %d\n" % i
+        busy = d.rss_kib() - base
+        d.wait_log(r"quiet connections parked", timeout=WAIT)
+        time.sleep(2.5)
+        parked = d.rss_kib() - base
+        for i, s in enumerate(socks):
+            s.sendall(b"again %d\n" % i)
+        for i, s in enumerate(socks):
+            assert recv_exact(s, len(b"again %d\n" % i)) == b"again %d\n" % i
+        print("# %d connections that spoke once: RSS %d KiB over the base "
+              "(%.2f KiB each) while they had spoken, %d KiB (%.2f KiB "
+              "each) once parked; every one echoed again"
+              % (n, busy, busy / n, parked, parked / n))
+        if not SANITIZED:
+            assert parked < busy / 2, (busy, parked)
+        for s in socks:
+            s.close()
+        d.stop()
+
+
+def test_a_parked_connection_keeps_its_idle_timeout():
+    with Echod("--listen", "127.0.0.1:0", "--idle-timeout", "4",
+               "--log-level", "debug") as d:
+        s = connect(d.addr("inet"))
+        s.sendall(b"once\n")
+        assert recv_exact(s, 5) == b"once\n"
+        start = time.monotonic()
+        s.settimeout(WAIT)
+        assert s.recv(1) == b""
+        took = time.monotonic() - start
+        print("# spoke once, then quiet, --idle-timeout 4: parked, closed "
+              "after %.1f s" % took)
+        assert "quiet connections parked" in d.log(), d.log()
+        assert 3.8 <= took < 5.5, took
+        d.stop()
