@@ -359,6 +359,7 @@ static void
 conn_opened(struct load *L, struct lconn *c)
 {
 	unsigned i;
+	int again = c->opened;
 
 	c->state = C_OPEN;
 	c->opened = 1;
@@ -366,9 +367,12 @@ conn_opened(struct load *L, struct lconn *c)
 	L->open++;
 	switch (L->o.mode) {
 	case MODE_PINGPONG:
-		/* --rate: one that opens late (or again) starts now; what
-		 * it missed is not charged as latency. */
-		c->scheduled = load_rate_due_conn(L->due, c->id, L->o.conns);
+		/* --rate: one that opens late starts now (connecting is not
+		 * the server's latency); one opened again (--reconnect) owes
+		 * its backlog, charged from when each was due. */
+		if (!again)
+			c->scheduled = load_rate_due_conn(L->due, c->id,
+			    L->o.conns);
 		if (L->running)
 			for (i = 0; i < L->o.depth; i++)
 				pingpong_next(L, c);
@@ -705,8 +709,6 @@ rate_arm(struct load *L, uint64_t k)
 	    .tv_sec = (time_t)(at / 1000000000ULL),
 	    .tv_nsec = (long)(at % 1000000000ULL) } };
 
-	if (at == 0)
-		its.it_value.tv_nsec = 1;	/* 0 would disarm it */
 	timerfd_settime(L->timer, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
@@ -721,7 +723,10 @@ rate_tick(struct load *L)
 	uint64_t was = L->due, k;
 	unsigned i;
 
+	L->now = now_ns();
 	L->due = load_rate_due_total(L->now - L->t0, L->o.rate);
+	if (L->due == was)
+		return;				/* the timer is set already */
 	if (L->due - was >= L->o.conns) {	/* everyone has some */
 		for (i = 0; i < L->o.conns; i++)
 			if (L->c[i].state == C_OPEN) {
@@ -755,8 +760,8 @@ rate_behind(struct load *L)
 	for (i = 0; i < L->o.conns; i++) {
 		struct lconn *c = &L->c[i];
 
-		if (c->state != C_OPEN)
-			continue;
+		if (!c->opened)
+			continue;		/* never made: no schedule */
 		due = load_rate_due_conn(L->due, i, L->o.conns);
 		for (j = c->scheduled; j < due; j++, n++)
 			hist_record(&L->lat, L->now - (L->t0 +

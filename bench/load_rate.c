@@ -19,10 +19,11 @@ load_rate_due_conn(uint64_t total, unsigned i, unsigned c)
 	return total > i ? (total - i + c - 1) / c : 0;
 }
 
+/* Rounded up: at that nanosecond load_rate_due_total() counts it. */
 uint64_t
 load_rate_at(uint64_t k, uint64_t rate)
 {
-	return (uint64_t)((unsigned __int128)k * NS / rate);
+	return (uint64_t)(((unsigned __int128)k * NS + rate - 1) / rate);
 }
 
 uint64_t

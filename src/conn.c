@@ -1,5 +1,9 @@
 /*
- * conn.c: one client, one bufferevent, and the echo itself.
+ * conn.c: one client, its bufferevent while it speaks, and the echo.
+ *
+ * A plain connection gets its bufferevent with its first bytes, and gives
+ * it back when it has been quiet for CONN_PARK_SECONDS (conn_park_quiet());
+ * meanwhile it waits on a bare read event.
  *
  * When nothing is queued for the client, the read callback writes the
  * bytes straight back (and pulls bulk data with 64 KiB recv/send pairs past
@@ -73,10 +77,12 @@ struct conn {
 	struct perip_entry	*ip;		/* --max-conns-per-ip count */
 	struct event		*alarm;		/* TLS: deadline, then abuse */
 	struct event		*wait;		/* no bufferevent yet */
-	int			 fd;		/* the bufferevent's */
+	int			 fd;		/* its socket */
+	unsigned		 idle;		/* --idle-timeout when made */
 	struct evbuffer_cb_entry *out_cb;	/* conn_output_cb's */
 	uint64_t		 id;
 	unsigned		 flags;
+	uint8_t			 quiet;		/* walks without traffic */
 };
 
 /* Memory running out is not one client's doing alone: say it, not often. */
@@ -134,11 +140,8 @@ conn_free_bev(struct conn *c)
 		close(c->fd);
 	else if (c->flags & CONN_TLS)
 		tls_close(c->bev, !(c->flags & (CONN_BROKEN | CONN_HANDSHAKE)));
-	else {
-		/* Its events leave the loop now; the fd is ours to close. */
-		bufferevent_free(c->bev);
-		close(c->fd);
-	}
+	else
+		bufferevent_free(c->bev);	/* BEV_OPT_CLOSE_ON_FREE */
 	c->bev = NULL;
 	c->fd = -1;
 }
@@ -545,6 +548,7 @@ conn_output_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 	(void)buf;
 	conn_mem_held(c->w->ed, info->n_added);
 	if (info->n_deleted > 0) {
+		c->flags |= CONN_ACTIVE;	/* the client is reading */
 		WSTAT_ADD(c->w, bytes_out, info->n_deleted);
 		conn_mem_released(c->w->ed, info->n_deleted);
 	}
@@ -593,7 +597,7 @@ conn_keepalive(int fd, unsigned secs)
 static int
 conn_handshake_start(struct conn *c)
 {
-	unsigned secs = TLS_HANDSHAKE_TIMEOUT, idle = c->w->ed->cfg->idle_timeout;
+	unsigned secs = TLS_HANDSHAKE_TIMEOUT, idle = c->idle;
 	struct timeval tv;
 
 	if (idle > 0 && idle < secs)
@@ -615,9 +619,12 @@ conn_open(struct conn *c)
 	struct worker *w = c->w;
 	struct tls *t;
 
+	const struct timeval *idle_tv = worker_timeout(w, c->idle);
+
 	c->flags |= CONN_ACTIVE;	/* not parked before it is read */
 	if (!(c->flags & CONN_TLS))
-		c->bev = bufferevent_socket_new(w->base, c->fd, 0);
+		c->bev = bufferevent_socket_new(w->base, c->fd,
+		    BEV_OPT_CLOSE_ON_FREE);
 	else if ((t = atomic_load(&w->ed->tls)) != NULL)
 		c->bev = tls_accept(t, w->base, c->fd, c->alarm);
 	if (c->bev == NULL)
@@ -628,8 +635,8 @@ conn_open(struct conn *c)
 	 * event map); if one fails the socket would never be read and the
 	 * client would wait forever, so it goes now.
 	 */
-	if ((w->idle_tv != NULL &&
-	    bufferevent_set_timeouts(c->bev, w->idle_tv, w->idle_tv) == -1) ||
+	if ((idle_tv != NULL &&
+	    bufferevent_set_timeouts(c->bev, idle_tv, idle_tv) == -1) ||
 	    (c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
 	    conn_output_cb, c)) == NULL ||
 	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
@@ -734,16 +741,31 @@ conn_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	(void)fd;
-	if (what & EV_TIMEOUT) {
+	int n = 0, err = 0;
+	socklen_t len = sizeof(err);
+
+	if (!(what & EV_READ)) {	/* bytes that came with it win */
 		WSTAT_ADD(c->w, timed_out, 1);
 		conn_close(c, "idle timeout");
+		return;
+	}
+	/* Gone with nothing to echo: no bufferevent to learn that. */
+	if (ioctl(fd, FIONREAD, &n) == 0 && n == 0 && conn_peer_gone(fd)) {
+		(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			conn_error(c, err);
+			return;
+		}
+		conn_close(c, "client closed, all echoed");
 		return;
 	}
 	event_free(c->wait);
 	c->wait = NULL;
 	if (conn_open(c) == -1) {
-		conn_setup_failed(c->w, 0);
+		log_limited(&oom_ll, LOG_LEVEL_WARN, "connection %llu: out of "
+		    "memory waking it; closed it",
+		    (unsigned long long)c->id);
+		WSTAT_ADD(c->w, err_oom, 1);
 		c->flags |= CONN_BROKEN;
 		conn_close(c, "could not set up");
 	}
@@ -758,21 +780,20 @@ conn_wait_start(struct conn *c)
 	if (ioctl(c->fd, FIONREAD, &n) == 0 && n > 0)
 		return conn_open(c);
 	c->wait = event_new(c->w->base, c->fd, EV_READ, conn_wait_cb, c);
-	return c->wait == NULL || event_add(c->wait, c->w->idle_tv) == -1 ?
-	    -1 : 0;
+	return c->wait == NULL || event_add(c->wait, worker_timeout(c->w,
+	    c->idle)) == -1 ? -1 : 0;
 }
 
 /*
- * C read nothing for a whole CONN_PARK_SECONDS and holds nothing: its
- * bufferevent goes, and it waits as a silent one does.  Its idle timeout
- * runs on from what it has been quiet at least, so it may come up to
- * CONN_PARK_SECONDS late.  0, or -1 (out of memory: C is as it was).
+ * C read and wrote nothing through CONN_PARK_WALKS walks and holds
+ * nothing: its bufferevent goes, and it waits as a silent one does.  Its
+ * idle timeout runs on from the quiet it is known to have had, so it may
+ * come up to CONN_PARK_SECONDS late, never early.  0: parked; -1: out of
+ * memory, C as it was; 1: C was closed.
  */
 static int
 conn_park(struct conn *c)
 {
-	unsigned idle = c->w->ed->cfg->idle_timeout;
-	struct timeval tv = { (time_t)(idle - CONN_PARK_SECONDS), 0 };
 	struct event *ev;
 
 	if ((ev = event_new(c->w->base, c->fd, EV_READ, conn_wait_cb,
@@ -780,14 +801,17 @@ conn_park(struct conn *c)
 		return -1;
 	evbuffer_remove_cb_entry(bufferevent_get_output(c->bev), c->out_cb);
 	c->out_cb = NULL;
+	/* Its events leave the loop; the socket is not closed with it. */
+	(void)bufferevent_setfd(c->bev, -1);
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->wait = ev;
-	if (event_add(ev, idle > 0 ? &tv : NULL) == -1) {
+	if (event_add(ev, worker_timeout(c->w, c->idle > 0 ? c->idle -
+	    CONN_PARK_WALKS * CONN_PARK_SECONDS : 0)) == -1) {
 		WSTAT_ADD(c->w, err_oom, 1);
 		c->flags |= CONN_BROKEN;
 		conn_close(c, "out of memory");
-		return 0;
+		return 1;
 	}
 	return 0;
 }
@@ -795,32 +819,44 @@ conn_park(struct conn *c)
 void
 conn_park_quiet(struct worker *w)
 {
-	unsigned idle = w->ed->cfg->idle_timeout, parked = 0;
+	unsigned parked = 0;
 	struct conn *c, *next;
+	int rc;
 
-	/* Closing soon anyway: not worth a second registration. */
-	if (idle != 0 && idle <= 2 * CONN_PARK_SECONDS)
-		return;
+	w->park_walks++;
 	for (c = LIST_FIRST(&w->conns); c != NULL; c = next) {
 		next = LIST_NEXT(c, entry);
 		if (c->flags & CONN_ACTIVE) {
 			c->flags &= ~CONN_ACTIVE;
+			c->quiet = 0;
 			continue;
 		}
-		if (c->bev == NULL || (c->flags & (CONN_TLS | CONN_EOF |
-		    CONN_PAUSED | CONN_BROKEN)) ||
+		if (c->quiet < CONN_PARK_WALKS)
+			c->quiet++;
+		/* Closing soon anyway: not worth a second registration. */
+		if (c->bev == NULL || c->quiet < CONN_PARK_WALKS ||
+		    (c->flags & (CONN_TLS | CONN_EOF | CONN_PAUSED |
+		    CONN_BROKEN)) ||
+		    (c->idle != 0 && c->idle <= 2 * CONN_PARK_WALKS *
+		    CONN_PARK_SECONDS) ||
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
 		    evbuffer_get_length(bufferevent_get_output(c->bev)) > 0)
 			continue;
-		if (conn_park(c) == -1)
+		if ((rc = conn_park(c)) == -1)
 			break;			/* memory: next time */
-		parked++;
+		parked += rc == 0;
 	}
 #ifdef __GLIBC__
-	/* What they held goes back to the system, not only to malloc, once
-	 * libevent's deferred frees have run. */
-	if (parked >= 256) {
+	/*
+	 * What they held goes back to the system, not only to malloc, once
+	 * libevent's deferred frees have run; at most every 30 walks, since
+	 * it locks every thread's arena.
+	 */
+	if (parked >= 256 && (w->park_trimmed == 0 ||
+	    w->park_walks - w->park_trimmed >= 30)) {
 		struct timeval tv = { 0, 10000 };
+
+		w->park_trimmed = w->park_walks;
 		(void)event_base_once(w->base, -1, EV_TIMEOUT, conn_trim_cb,
 		    NULL, &tv);
 	}
@@ -862,6 +898,7 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	c->w = w;
 	c->ip = ip;
 	c->fd = fd;
+	c->idle = w->idle_secs;
 	c->flags = tls ? CONN_TLS : 0;
 	if ((tls ? conn_hello_start(c) : conn_wait_start(c)) == -1) {
 		c->flags |= CONN_BROKEN;

@@ -81,22 +81,18 @@ worker_conn_gone(struct worker *w)
 		worker_finish(w);
 }
 
-/* Idle timers of new connections, from the current configuration. */
-static void
-worker_set_idle(struct worker *w)
+const struct timeval *
+worker_timeout(struct worker *w, unsigned secs)
 {
-	unsigned secs = w->ed->cfg->idle_timeout, i;
 	struct timeval tv = { (time_t)secs, 0 };
 	const struct timeval *common;
+	unsigned i;
 
-	w->idle_tv = NULL;
 	if (secs == 0)
-		return;
+		return NULL;
 	for (i = 0; i < w->ncommon; i++)
-		if (w->common[i].secs == secs) {
-			w->idle_tv = w->common[i].tv;
-			return;
-		}
+		if (w->common[i].secs == secs)
+			return w->common[i].tv;
 	/*
 	 * One shared queue per duration is cheaper than a heap timer per
 	 * connection, but libevent allows 256 per base and never frees one:
@@ -106,11 +102,25 @@ worker_set_idle(struct worker *w)
 	    (common = event_base_init_common_timeout(w->base, &tv)) != NULL) {
 		w->common[w->ncommon].secs = secs;
 		w->common[w->ncommon++].tv = common;
-		w->idle_tv = common;
-		return;
+		return common;
 	}
-	w->idle_plain = tv;
-	w->idle_tv = &w->idle_plain;
+	w->timeout_plain = tv;
+	return &w->timeout_plain;
+}
+
+/* Idle timers of new connections, from the current configuration. */
+static void
+worker_set_idle(struct worker *w)
+{
+	const struct timeval *tv;
+
+	w->idle_secs = w->ed->cfg->idle_timeout;
+	tv = worker_timeout(w, w->idle_secs);
+	if (tv == &w->timeout_plain) {		/* kept: new ones use it */
+		w->idle_plain = *tv;
+		tv = &w->idle_plain;
+	}
+	w->idle_tv = tv;
 }
 
 /* Take the commands set so far; apply a reload at once. */
@@ -176,12 +186,18 @@ worker_main(void *arg)
 
 static const struct timeval park_tv = { CONN_PARK_SECONDS, 0 };
 
+/* Not EV_PERSIST: a late walk must not make the next one come early
+ * (libevent keeps a persistent timer's schedule); a walk is at least
+ * CONN_PARK_SECONDS after the last. */
 static void
 park_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct worker *w = arg;
+
 	(void)fd;
 	(void)what;
-	conn_park_quiet(arg);
+	conn_park_quiet(w);
+	(void)event_add(w->park_ev, &park_tv);
 }
 
 static int
@@ -202,7 +218,7 @@ worker_init(struct echod *ed, struct worker *w, unsigned id)
 	    pipe_cb, w);
 	if (w->pipe_ev == NULL || event_add(w->pipe_ev, NULL) == -1)
 		return -1;
-	w->park_ev = event_new(w->base, -1, EV_PERSIST, park_cb, w);
+	w->park_ev = evtimer_new(w->base, park_cb, w);
 	if (w->park_ev == NULL || event_add(w->park_ev, &park_tv) == -1)
 		return -1;
 	return 0;

@@ -18,13 +18,17 @@ void	conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls);
 /* Close every connection of W now, dropping what was not yet sent. */
 void	conn_close_all(struct worker *w, const char *why);
 
-/* How often a worker calls conn_park_quiet(). */
+/* How often a worker calls conn_park_quiet(), and how many calls a
+ * connection must be quiet through to be parked. */
 #define CONN_PARK_SECONDS	1
+#define CONN_PARK_WALKS		5
 
 /*
- * Give back the bufferevent of every plain connection of W that read
- * nothing since the last call and holds nothing: it waits on a bare read
- * event, as before its first bytes, until it speaks again.
+ * Give back the bufferevent of every plain connection of W that has been
+ * quiet (nothing read, nothing written) through CONN_PARK_WALKS calls and
+ * holds nothing: it waits on a bare read event, as before its first
+ * bytes, until it speaks again.  Fewer walks made clients that speak
+ * every 2 s cost 2.2 times the CPU per message (a park and a wake each).
  */
 void	conn_park_quiet(struct worker *w);
 

@@ -51,8 +51,12 @@ struct worker {
 	pthread_t		 thread;
 	int			 started;
 	struct event_base	*base;
-	const struct timeval	*idle_tv;	/* for new connections, or NULL */
+	const struct timeval	*idle_tv;	/* new connections', or NULL */
+	unsigned		 idle_secs;	/* what idle_tv is */
 	struct timeval		 idle_plain;	/* when not a common timeout */
+	struct timeval		 timeout_plain;	/* worker_timeout()'s */
+	unsigned		 park_walks;	/* conn_park_quiet() calls */
+	unsigned		 park_trimmed;	/* walk of its last trim */
 	struct {
 		unsigned		 secs;
 		const struct timeval	*tv;
@@ -60,7 +64,7 @@ struct worker {
 	unsigned		 ncommon;
 	int			 pipe[2];	/* struct handoff, in order */
 	struct event		*pipe_ev;
-	struct event		*park_ev;	/* conn_park_quiet(), 1/s */
+	struct event		*park_ev;	/* conn_park_quiet() */
 	LIST_HEAD(, conn)	 conns;
 	uint64_t		 nconns;	/* this worker's */
 	int			 draining;
@@ -106,5 +110,13 @@ void	worker_free_all(struct echod *ed);
 
 /* conn.c: a connection of W closed. */
 void	worker_conn_gone(struct worker *w);
+
+/*
+ * conn.c: a timeout of SECS for W's events (NULL for 0): a common timeout
+ * libevent keeps one queue for, while there are fewer than
+ * WORKER_COMMON_TIMEOUTS of them.  Use it at once (a plain one is only
+ * lent).
+ */
+const struct timeval *worker_timeout(struct worker *w, unsigned secs);
 
 #endif

@@ -11,7 +11,12 @@ START_TEST(test_messages_are_evenly_spaced)
 	ck_assert_uint_eq(load_rate_due_total(1000000000, 1000), 1001);
 	ck_assert_uint_eq(load_rate_at(0, 1000), 0);
 	ck_assert_uint_eq(load_rate_at(5, 1000), 5000000);
-	/* 3/s does not divide a second: no drift after a day. */
+	/* 3/s does not divide a second: message 1 is due at 333,333,334 ns,
+	 * when it is counted, not a nanosecond before; no drift after a
+	 * day. */
+	ck_assert_uint_eq(load_rate_at(1, 3), 333333334);
+	ck_assert_uint_eq(load_rate_due_total(333333333, 3), 1);
+	ck_assert_uint_eq(load_rate_due_total(333333334, 3), 2);
 	ck_assert_uint_eq(load_rate_due_total(86400ULL * 1000000000ULL, 3),
 	    86400 * 3 + 1);
 	/* The largest: a day at ten million a second, no overflow. */
