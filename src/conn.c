@@ -173,6 +173,21 @@ conn_close_all(struct worker *w, const char *why)
 		conn_close(LIST_FIRST(&w->conns), why);
 }
 
+/*
+ * A plain connection writes through libevent only what the socket would
+ * not take at once: its write event is enabled the first time that
+ * happens, not when it opens (an epoll_ctl to add it, a wake-up and one
+ * to remove it, per connection, for nothing).  0, or -1 out of memory.
+ */
+static int
+conn_want_write(struct conn *c)
+{
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 ||
+	    (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return 0;
+	return bufferevent_enable(c->bev, EV_WRITE);
+}
+
 /* Call conn_write_cb once the output has drained to LOW bytes. */
 static void
 conn_wait_output(struct conn *c, size_t low)
@@ -317,7 +332,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		    conn_pump(c, fd, out) == -1)
 			return;
 	}
-	if (echo_move(in, out) == -1) {
+	if (echo_move(in, out) == -1 || conn_want_write(c) == -1) {
 		conn_out_of_memory(c);
 		return;
 	}
@@ -378,10 +393,10 @@ conn_eof(struct conn *c)
 	log_debug("connection %llu: client closed its side, %zu bytes still "
 	    "to echo", (unsigned long long)c->id, evbuffer_get_length(out));
 	conn_wait_output(c, 0);
-	/* libevent's TLS side stops writing at the client's close_notify
-	 * (or FIN); what is queued must still go. */
-	if ((c->flags & CONN_TLS) &&
-	    bufferevent_enable(c->bev, EV_WRITE) == -1)
+	/* A plain one may never have written through libevent, and its TLS
+	 * side stops writing at the client's close_notify (or FIN): what is
+	 * queued must still go. */
+	if (bufferevent_enable(c->bev, EV_WRITE) == -1)
 		conn_out_of_memory(c);
 }
 
@@ -639,7 +654,8 @@ conn_open(struct conn *c)
 	    bufferevent_set_timeouts(c->bev, idle_tv, idle_tv) == -1) ||
 	    (c->out_cb = evbuffer_add_cb(bufferevent_get_output(c->bev),
 	    conn_output_cb, c)) == NULL ||
-	    bufferevent_enable(c->bev, EV_READ | EV_WRITE) == -1)
+	    bufferevent_enable(c->bev, (c->flags & CONN_TLS) ? EV_READ |
+	    EV_WRITE : EV_READ) == -1)
 		return -1;
 	return 0;
 }
