@@ -756,7 +756,6 @@ static void
 conn_wait_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-
 	int n = 0, err = 0;
 	socklen_t len = sizeof(err);
 
