@@ -514,6 +514,18 @@ def read_to_the_end(socks):
     return ended, time.monotonic() - start
 
 
+def settle(d, before, socks):
+    """After SOCKS sent their bytes: what D's RSS grew by since BEFORE,
+    how many of them it closed and how fast, and how many handshakes it
+    counted as failed for `protocol`."""
+    time.sleep(0.5)
+    grown = d.rss_kib() - before
+    closed, took = read_to_the_end(socks)
+    refused = metric(scrape(d), "echod_tls_handshake_failures_total",
+                     '{reason="protocol"}')
+    return grown, closed, took, refused
+
+
 def misbehave(*args):
     """Run tls_misbehave; returns (messages sent, "closed" or "open")."""
     p = subprocess.run([MISBEHAVE] + [str(a) for a in args],
@@ -588,11 +600,7 @@ def test_a_declared_huge_client_hello_costs_nothing(echod_with, certs):
         s = connect(addr)
         s.sendall(hello)
         socks.append(s)
-    time.sleep(0.5)
-    grown = d.rss_kib() - before
-    closed, took = read_to_the_end(socks)
-    refused = metric(scrape(d), "echod_tls_handshake_failures_total",
-                     '{reason="protocol"}')
+    grown, closed, took, refused = settle(d, before, socks)
     print("# 2,000 clients each sending 9 bytes that declare a 131,396-byte "
           "ClientHello: RSS grew %d KiB; all %d closed within %.1f s; %d "
           "counted protocol" % (grown, closed, took, refused))
@@ -826,11 +834,7 @@ def test_a_retried_hello_is_judged_like_the_first(echod_with, certs):
         s.sendall(b"\x14\x03\x03\x00\x01\x01" + b"\x16\x03\x03\x40\x00" +
                   b"\x01" + (131396).to_bytes(3, "big"))
         socks.append(s)
-    time.sleep(0.5)
-    grown = d.rss_kib() - before
-    closed, took = read_to_the_end(socks)
-    refused = metric(scrape(d), "echod_tls_handshake_failures_total",
-                     '{reason="protocol"}')
+    grown, closed, took, refused = settle(d, before, socks)
     print("# 300 clients that got a HelloRetryRequest and declared a "
           "131,396-byte second ClientHello: RSS grew %d KiB; all %d closed "
           "within %.1f s; %d counted protocol"
