@@ -6,6 +6,7 @@ the fixtures.  Standard library only, but for pytest's skip.
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -405,3 +406,19 @@ def forged_udp(src, sport, dst, dport, payload):
         raw.sendto(ip + udp, (dst, 0))
     finally:
         raw.close()
+
+
+def need_fds(n):
+    """Raise this process's soft open-file limit to N if it is lower
+    (Debian's default is 1024), up to the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n), hard))
+
+
+def metric(text, name, labels=""):
+    """The value of NAME{LABELS} in a /metrics TEXT."""
+    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)),
+                  text, re.M)
+    assert m, "no %s%s in:\n%s" % (name, labels, text)
+    return float(m.group(1))

@@ -9,8 +9,8 @@ import socket
 import struct
 import time
 
-from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once, recv_exact,
-                       scrape, wait_until)
+from echodtest import (SANITIZED, WAIT, Echod, connect, echo_once, metric,
+                       need_fds, recv_exact, scrape, wait_until)
 
 
 def pattern(seed, n):
@@ -233,27 +233,18 @@ def test_fd_exhaustion_does_not_spin_and_recovers():
 
 
 
-def metric_value(text, name):
-    m = re.search(r"^%s (\S+)$" % re.escape(name), text, re.M)
-    assert m, "no %s in:\n%s" % (name, text)
-    return float(m.group(1))
-
-
 def test_silent_connections_cost_no_bufferevent():
     # A load test holds many connections that say nothing: each gets its
     # bufferevent (~1 KiB with its buffers) only with its first bytes.
     n = 5000
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < n + 100:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000),
-                                                    hard))
+    need_fds(n + 1000)
     with Echod("--listen", "127.0.0.1:0", "--workers", "1",
                "--metrics", "0") as d:
         addr = d.addr("inet")
         before = d.rss_kib()
         fds = len(os.listdir("/proc/%d/fd" % d.pid()))
         socks = [connect(addr) for _ in range(n)]
-        wait_until(lambda: metric_value(scrape(d), "echod_connections_open")
+        wait_until(lambda: metric(scrape(d), "echod_connections_open")
                    == n, what="every connection taken")
         assert len(os.listdir("/proc/%d/fd" % d.pid())) >= fds + n
         time.sleep(0.3)
@@ -294,10 +285,7 @@ def test_quiet_connections_give_their_bufferevent_back():
     # open): after 5 quiet seconds each gives its bufferevent back, and
     # the memory goes back to the system; speaking again brings it back.
     n = 3000
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < n + 100:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 1000),
-                                                    hard))
+    need_fds(n + 1000)
     with Echod("--listen", "127.0.0.1:0", "--workers", "1",
                "--log-level", "debug") as d:
         addr = d.addr("inet")

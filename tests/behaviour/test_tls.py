@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -18,8 +17,8 @@ import time
 
 import pytest
 
-from echodtest import (SANITIZED, WAIT, Echod, connect, run_cmd, scrape,
-                       wait_until)
+from echodtest import (SANITIZED, WAIT, Echod, connect, metric, need_fds,
+                       run_cmd, scrape, wait_until)
 from test_proxy import v2
 from tlstest import (Certs, cli_roundtrip, halfclose, recv_exact_tls,
                      tls_addr, tls_connect)
@@ -32,13 +31,6 @@ def certs():
 
 def tls_echod(certs, *extra, cert="srv", listen="tls:127.0.0.1:0"):
     return Echod("--listen", listen, *certs.server_args(cert), *extra)
-
-
-def metric(text, name, labels=""):
-    m = re.search(r"^%s%s (\S+)$" % (re.escape(name), re.escape(labels)),
-                  text, re.M)
-    assert m, "no %s%s in:\n%s" % (name, labels, text)
-    return float(m.group(1))
 
 
 def test_python_ssl_round_trip_tls13_and_tls12(echod_with, certs):
@@ -590,9 +582,7 @@ def test_a_declared_huge_client_hello_costs_nothing(echod_with, certs):
     d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
                    *certs.server_args())
     addr = "%s:%d" % tls_addr(d)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 2100:             # Debian's default soft limit is 1024
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    need_fds(4096)
     before = d.rss_kib()
     hello = b"\x16\x03\x01\x40\x00" + b"\x01" + (131396).to_bytes(3, "big")
     socks = []
@@ -671,9 +661,7 @@ def test_an_unfinished_or_shredded_hello_holds_no_openssl_state(
     d = echod_with("--listen", "tls:127.0.0.1:0", "--metrics", "0",
                    *certs.server_args())
     addr = "%s:%d" % tls_addr(d)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 1100:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 4096), hard))
+    need_fds(4096)
     flight = first_flight(certs)[0]
     before = d.rss_kib()
     held = []
