@@ -32,7 +32,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -587,27 +586,6 @@ conn_log_open(struct conn *c, int fd)
 	    (unsigned long long)c->w->nconns);
 }
 
-/*
- * Probe a peer silent for SECS, every SECS/4, and give up after 4
- * unanswered probes: a peer that vanished (host gone, cable cut, no RST)
- * frees its slot about 2 * SECS after it went quiet.  Unix sockets have
- * no TCP options: those calls fail there, harmlessly.
- */
-static void
-conn_keepalive(int fd, unsigned secs)
-{
-	int on = 1, idle = (int)secs, intvl = (int)((secs + 3) / 4), cnt = 4;
-
-	if (secs == 0)
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on)) == -1)
-		return;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl,
-	    sizeof(intvl));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
-}
-
 /* TLS: the handshake's deadline, from when the worker took it. */
 static int
 conn_handshake_start(struct conn *c)
@@ -904,7 +882,6 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 {
 	struct echod *ed = w->ed;
 	struct conn *c;
-	int on = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
@@ -921,9 +898,7 @@ conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
 		free(c);
 		goto failed;
 	}
-	/* Echoes are small and answer a request: never wait for Nagle. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	conn_keepalive(fd, ed->cfg->keepalive);
+	/* TCP_NODELAY and keepalive came from the listener (tcpopt.h). */
 	c->id = atomic_fetch_add(&ed->accepted, 1) + 1;
 	LIST_INSERT_HEAD(&w->conns, c, entry);
 	w->nconns++;

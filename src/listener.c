@@ -5,6 +5,7 @@
  * served by udp.c.
  */
 #include <sys/socket.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include "echod/proxy.h"
 #include "echod/sdproto.h"
 #include "echod/sockets.h"
+#include "echod/tcpopt.h"
 #include "echod/udp.h"
 
 struct listener {
@@ -71,9 +73,18 @@ listener_close_one(struct echod *ed, struct listener *l)
 
 /* Serve S (ours now) as a new listener.  0, or EX_OSERR with ERR. */
 static int
-listener_add(struct echod *ed, struct sock *s, char *err, size_t errlen)
+listener_add(struct echod *ed, const struct config *cfg, struct sock *s,
+    char *err, size_t errlen)
 {
 	struct listener *l, *grown;
+
+	if (!s->udp && tcpopt_apply(s->fd, cfg->keepalive) == -1) {
+		snprintf(err, errlen, "cannot set TCP options (TCP_NODELAY, "
+		    "--keepalive %u) on %s: %s", cfg->keepalive, s->name,
+		    strerror(errno));
+		sockets_close(s);
+		return EX_OSERR;
+	}
 
 	grown = reallocarray(ed->listeners, ed->nlisteners + 1, sizeof(*l));
 	if (grown == NULL)
@@ -111,17 +122,18 @@ oom:
 
 /* Open SPEC; every socket it gives remembers it (for reloads). */
 static int
-open_spec(struct echod *ed, const struct listen_spec *spec, int backlog,
-    char *err, size_t errlen)
+open_spec(struct echod *ed, const struct config *cfg,
+    const struct listen_spec *spec, char *err, size_t errlen)
 {
 	struct sock socks[SOCKETS_PER_SPEC];
 	size_t n, i;
 	int rc;
 
-	if ((rc = sockets_open(spec, backlog, socks, &n, err, errlen)) != 0)
+	if ((rc = sockets_open(spec, cfg->backlog, socks, &n, err,
+	    errlen)) != 0)
 		return rc;
 	for (i = 0; i < n; i++) {
-		if ((rc = listener_add(ed, &socks[i], err, errlen)) != 0) {
+		if ((rc = listener_add(ed, cfg, &socks[i], err, errlen)) != 0) {
 			while (++i < n)
 				sockets_close(&socks[i]);
 			return rc;
@@ -151,7 +163,8 @@ listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	for (i = 0; rc == 0 && i < (size_t)inherited->n; i++) {
 		rc = sockets_adopt(SD_FDS_START + (int)i, inherited->names[i],
 		    &s, err, errlen);
-		if (rc == 0 && (rc = listener_add(ed, &s, err, errlen)) == 0)
+		if (rc == 0 &&
+		    (rc = listener_add(ed, cfg, &s, err, errlen)) == 0)
 			snprintf(ed->listeners[ed->nlisteners - 1].origin,
 			    sizeof(ed->listeners[0].origin),
 			    " (from systemd, %s)", inherited->names[i]);
@@ -159,8 +172,7 @@ listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	ed->ninherited = inherited->n;
 	for (i = 0; rc == 0 && i < cfg->nlisten; i++)
 		if (wanted(ed, cfg))
-			rc = open_spec(ed, &cfg->listen[i], cfg->backlog, err,
-			    errlen);
+			rc = open_spec(ed, cfg, &cfg->listen[i], err, errlen);
 	if (rc != 0)
 		listener_close_all(ed);
 	return rc;
@@ -188,8 +200,8 @@ listener_reconcile(struct echod *ed, const struct config *ncfg, char *err,
 			    sizeof(ncfg->listen[i])) == 0)
 				found = keep[j] = 1;
 		if (!found)
-			rc = open_spec(ed, &ncfg->listen[i], ncfg->backlog,
-			    err, errlen);
+			rc = open_spec(ed, ncfg, &ncfg->listen[i], err,
+			    errlen);
 	}
 	if (rc != 0) {
 		/* Back to exactly what was running. */
@@ -215,6 +227,12 @@ listener_reconcile(struct echod *ed, const struct config *ncfg, char *err,
 		    listen(l->sock.fd, ncfg->backlog) == -1)
 			log_warn("listener %s keeps its old backlog",
 			    l->sock.name);
+		/* Kept ones, systemd's too, pass the new --keepalive on. */
+		if (i < before && l->evl != NULL &&
+		    ncfg->keepalive != ed->cfg->keepalive &&
+		    tcpopt_apply(l->sock.fd, ncfg->keepalive) == -1)
+			log_warn("listener %s: new clients keep the old "
+			    "--keepalive", l->sock.name);
 		if (i >= before)
 			log_info("listening on %s (new in the configuration)",
 			    l->sock.name);

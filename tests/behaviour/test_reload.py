@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import tempfile
 import threading
 import time
@@ -263,3 +264,43 @@ def test_config_file_errors_at_start():
     for e in (err,):
         assert len(e.strip().splitlines()) == 1, e
 
+
+
+def keepalive_timer(server_port, client):
+    """Whether echod's end of CLIENT's connection runs a keepalive timer
+    (ss -o shows its timers)."""
+    out = subprocess.run(["ss", "-tnoH", "state", "established",
+                          "( sport = :%d and dport = :%d )"
+                          % (server_port, client.getsockname()[1])],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip(), "no such connection in ss"
+    return "timer:(keepalive" in out
+
+
+# The keepalive options live on the listener, so a reload must reach the
+# listener itself: clients after it get the new value, those before keep
+# theirs.
+def test_reload_changes_keepalive_for_new_clients():
+    path = conf("listen 127.0.0.1:0\nkeepalive 30\n")
+    with Echod("--config", path) as d:
+        port = int(d.addrs[0].rsplit(":", 1)[1])
+        before = connect(d.addrs[0])
+        before.sendall(b"1")
+        assert recv_exact(before, 1) == b"1"
+        assert keepalive_timer(port, before)
+        rewrite(path, "listen 127.0.0.1:0\nkeepalive 0\n")
+        reload(d)
+        after = connect(d.addrs[0])
+        after.sendall(b"2")
+        assert recv_exact(after, 1) == b"2"
+        assert not keepalive_timer(port, after)
+        assert keepalive_timer(port, before)
+        rewrite(path, "listen 127.0.0.1:0\nkeepalive 30\n")
+        reload(d)
+        again = connect(d.addrs[0])
+        again.sendall(b"3")
+        assert recv_exact(again, 1) == b"3"
+        assert keepalive_timer(port, again)
+        for s in (before, after, again):
+            s.close()
+        d.stop()
