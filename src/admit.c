@@ -239,10 +239,14 @@ refuse(struct echod *ed, int fd, const struct sockaddr *sa, socklen_t len,
 	}
 }
 
-/* The client SA may come in: ACL, per-IP, then a worker. */
+/*
+ * The client SA may come in: ACL, per-IP, then a worker.  COUNTED: its
+ * --max-conns slot is taken already; PROXIED: SA is what its PROXY header
+ * named, which the worker keeps for a restart.
+ */
 static void
 admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t len, int counted, int tls)
+    socklen_t len, int counted, int proxied, int tls)
 {
 	struct admit *a = ed->admit;
 	struct perip_entry *ip = NULL;
@@ -272,7 +276,7 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 	}
 	if (!counted)
 		take_slot(ed);
-	if (worker_hand(ed, fd, ip, tls) == -1) {	/* it closed FD */
+	if (worker_hand(ed, fd, ip, tls, proxied ? sa : NULL, len) == -1) {
 		perip_release(ip);
 		admit_give_back(ed);
 	}
@@ -301,7 +305,7 @@ admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 
 	accepted(a);
 	if (!cfg->proxy_protocol) {
-		admit_client(ed, fd, sa, len, 0, tls);
+		admit_client(ed, fd, sa, len, 0, 0, tls);
 		return 0;
 	}
 	if (!proxy_trusted(cfg, sa)) {
@@ -326,7 +330,14 @@ void
 admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
     socklen_t len, int tls)
 {
-	admit_client(ed, fd, sa, len, 1, tls);
+	admit_client(ed, fd, sa, len, 1, 1, tls);
+}
+
+void
+admit_restored(struct echod *ed, int fd, const struct sockaddr *sa,
+    socklen_t len, int proxied)
+{
+	admit_client(ed, fd, sa, len, 0, proxied, 0);
 }
 
 int

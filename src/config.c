@@ -18,6 +18,7 @@ enum {
 	OPT_BUFFER_LIMIT,
 	OPT_BACKLOG,
 	OPT_DRAIN_TIMEOUT,
+	OPT_FD_STORE,
 	OPT_LOG_LEVEL,
 	OPT_WORKERS,
 	OPT_ALLOW,
@@ -44,6 +45,7 @@ static const struct option long_options[] = {
 	{ "buffer-limit",	required_argument, NULL, OPT_BUFFER_LIMIT },
 	{ "backlog",		required_argument, NULL, OPT_BACKLOG },
 	{ "drain-timeout",	required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "fd-store",		required_argument, NULL, OPT_FD_STORE },
 	{ "log-level",		required_argument, NULL, OPT_LOG_LEVEL },
 	{ "workers",		required_argument, NULL, OPT_WORKERS },
 	{ "allow",		required_argument, NULL, OPT_ALLOW },
@@ -71,7 +73,7 @@ static const char usage_text[] =
 "             [--max-conns-per-ip N]\n"
 "             [--idle-timeout SECONDS] [--keepalive SECONDS]\n"
 "             [--buffer-limit BYTES] [--memory-limit BYTES]\n"
-"             [--backlog N] [--drain-timeout SECONDS]\n"
+"             [--backlog N] [--drain-timeout SECONDS] [--fd-store N]\n"
 "             [--workers N] [--allow CIDR]... [--deny CIDR]...\n"
 "             [--udp-rate N/s] [--udp-batch N] [--stats-interval SECONDS]\n"
 "             [--tls-cert FILE --tls-key FILE [--tls-client-ca FILE]]\n"
@@ -108,6 +110,11 @@ static const char usage_text[] =
 "  --backlog N            listen(2) backlog (default 1024)\n"
 "  --drain-timeout SECONDS on SIGTERM/SIGINT, how long open connections may\n"
 "                         finish before they are closed (default 10)\n"
+"  --fd-store N           under systemd, a restart (SIGUSR2, then SIGTERM)\n"
+"                         hands up to N connections to systemd's file\n"
+"                         descriptor store for the next echod, instead of\n"
+"                         draining them; FileDescriptorStoreMax= must be at\n"
+"                         least N + 1 (default 0: off)\n"
 "  --workers N            threads serving connections (default: one per\n"
 "                         online CPU)\n"
 "  --allow CIDR, --deny CIDR  who may connect or send (repeat; first match\n"
@@ -273,6 +280,9 @@ parse_option(struct config *cfg, int opt, const char *arg, char *err,
 			return -1;
 		cfg->drain_timeout = (unsigned)v;
 		return 0;
+	case OPT_FD_STORE:
+		return parse_number("fd-store", arg, 0, CONFIG_FD_STORE_MAX,
+		    &cfg->fd_store, err, errlen);
 	case OPT_WORKERS:
 		if (parse_number("workers", arg, 1, CONFIG_WORKERS_MAX, &v,
 		    err, errlen) == -1)

@@ -52,6 +52,8 @@
 #include "echod/conncount.h"
 #include "echod/echo.h"
 #include "echod/echod.h"
+#include "echod/fdname.h"
+#include "echod/fdstore.h"
 #include "echod/log.h"
 #include "echod/perip.h"
 #include "echod/tls.h"
@@ -68,6 +70,8 @@
 #define CONN_HANDSHAKE	0x8	/* TLS: its handshake is not over */
 #define CONN_BROKEN	0x10	/* an error ended it: no goodbye */
 #define CONN_ACTIVE	0x20	/* read since conn_park_quiet() last ran */
+#define CONN_HANDOVER	0x40	/* restart: flush, then to systemd */
+#define CONN_PROXIED	0x80	/* client[] holds its PROXY address */
 
 struct conn {
 	LIST_ENTRY(conn)	 entry;
@@ -82,6 +86,7 @@ struct conn {
 	uint64_t		 id;
 	unsigned		 flags;
 	uint8_t			 quiet;		/* walks without traffic */
+	struct sockaddr_storage	 client[];	/* CONN_PROXIED only */
 };
 
 /* Memory running out is not one client's doing alone: say it, not often. */
@@ -351,11 +356,18 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 	}
 }
 
+static void	conn_hand(struct conn *);
+
 static void
 conn_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	if (c->flags & CONN_HANDOVER) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			conn_hand(c);
+		return;
+	}
 	if (c->flags & CONN_EOF) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			conn_close(c, "client closed, all echoed");
@@ -829,7 +841,7 @@ conn_park_quiet(struct worker *w)
 		/* Closing soon anyway: not worth a second registration. */
 		if (c->bev == NULL || c->quiet < CONN_PARK_WALKS ||
 		    (c->flags & (CONN_TLS | CONN_EOF | CONN_PAUSED |
-		    CONN_BROKEN)) ||
+		    CONN_BROKEN | CONN_HANDOVER)) ||
 		    (c->idle != 0 && c->idle <= 2 * CONN_PARK_WALKS *
 		    CONN_PARK_SECONDS) ||
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0 ||
@@ -878,20 +890,29 @@ conn_hello_start(struct conn *c)
 }
 
 void
-conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls)
+conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls,
+    struct sockaddr_storage *client)
 {
 	struct echod *ed = w->ed;
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	/* Room for the PROXY address only where there is one. */
+	c = calloc(1, sizeof(*c) + (client != NULL ? sizeof(*client) : 0));
+	if (c == NULL) {
+		free(client);
 		close(fd);
 		goto failed;
+	}
+	if (client != NULL) {
+		c->client[0] = *client;
+		c->flags |= CONN_PROXIED;
+		free(client);
 	}
 	c->w = w;
 	c->ip = ip;
 	c->fd = fd;
 	c->idle = w->idle_secs;
-	c->flags = tls ? CONN_TLS : 0;
+	c->flags |= tls ? CONN_TLS : 0;
 	if ((tls ? conn_hello_start(c) : conn_wait_start(c)) == -1) {
 		c->flags |= CONN_BROKEN;
 		conn_free_bev(c);	/* and closes the fd */
@@ -912,4 +933,83 @@ failed:
 	perip_release(ip);
 	w->nconns++;
 	worker_conn_gone(w);
+}
+
+/*
+ * Restart: C has echoed all it read and reads no more.  systemd gets a
+ * copy of its socket under a name that says which handover it belongs to
+ * (and the PROXY address, if any), then ours is closed: the connection
+ * stays open in systemd's copy, with whatever the client sent since in
+ * the kernel's buffer for the next echod.  If systemd cannot take it, it
+ * is served on and drains as on a stop.
+ */
+static void
+conn_hand(struct conn *c)
+{
+	static struct log_limit ll;
+	struct echod *ed = c->w->ed;
+	char name[FDNAME_MAX];
+
+	/* A PROXY client that is not IP (AF_UNIX) has no name to keep. */
+	if (!(c->flags & CONN_PROXIED) || fdname_conn(name, ed->handover_gen,
+	    (struct sockaddr *)&c->client[0], sizeof(c->client[0])) == -1)
+		(void)fdname_conn(name, ed->handover_gen, NULL, 0);
+	if (fdstore_put(ed->fdstore, c->fd, name) == -1) {
+		log_limited(&ll, LOG_LEVEL_WARN, "cannot hand connection %llu "
+		    "to systemd's store (%s); serving it until the drain "
+		    "ends instead", (unsigned long long)c->id,
+		    strerror(errno));
+		atomic_fetch_sub(&ed->handover_room, 1);
+		c->flags &= ~CONN_HANDOVER;
+		if (c->bev != NULL) {
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+			bufferevent_setcb(c->bev, conn_read_cb, NULL,
+			    conn_event_cb, c);
+			if (bufferevent_enable(c->bev, EV_READ) == -1)
+				conn_out_of_memory(c);
+		}
+		return;
+	}
+	atomic_fetch_add(&ed->handed, 1);
+	conn_close(c, "handed to systemd's store");
+}
+
+/* Restart: C stops reading; it is handed over once its echo is out. */
+static void
+conn_handover(struct conn *c)
+{
+	struct echod *ed = c->w->ed;
+	uint64_t limit = atomic_load(&ed->cfg)->fd_store;
+
+	/* TLS state is OpenSSL's; a half-closed one is nearly done. */
+	if (c->flags & (CONN_TLS | CONN_EOF | CONN_BROKEN | CONN_HANDOVER))
+		return;
+	if (atomic_fetch_add(&ed->handover_room, 1) >= limit) {
+		atomic_fetch_sub(&ed->handover_room, 1);
+		return;			/* the store is full: drained */
+	}
+	if (c->bev == NULL) {		/* silent or parked: nothing held */
+		conn_hand(c);
+		return;
+	}
+	c->flags = (c->flags & ~CONN_PAUSED) | CONN_HANDOVER;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		conn_hand(c);
+		return;
+	}
+	conn_wait_output(c, 0);
+	if (bufferevent_enable(c->bev, EV_WRITE) == -1)
+		conn_out_of_memory(c);
+}
+
+void
+conn_handover_all(struct worker *w)
+{
+	struct conn *c, *next;
+
+	for (c = LIST_FIRST(&w->conns); c != NULL; c = next) {
+		next = LIST_NEXT(c, entry);
+		conn_handover(c);
+	}
 }

@@ -161,7 +161,7 @@ listener_open_all(struct echod *ed, const struct sd_listen *inherited,
 	int rc = 0;
 
 	for (i = 0; rc == 0 && i < (size_t)inherited->n; i++) {
-		rc = sockets_adopt(SD_FDS_START + (int)i, inherited->names[i],
+		rc = sockets_adopt(inherited->fd[i], inherited->names[i],
 		    &s, err, errlen);
 		if (rc == 0 &&
 		    (rc = listener_add(ed, cfg, &s, err, errlen)) == 0)

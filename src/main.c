@@ -18,11 +18,13 @@
 #include "echod/config_load.h"
 #include "echod/echod.h"
 #include "echod/fdbudget.h"
+#include "echod/fdstore.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/memlimit.h"
 #include "echod/metrics.h"
 #include "echod/notify.h"
+#include "echod/restore.h"
 #include "echod/server.h"
 #include "echod/tls.h"
 #include "echod/worker.h"
@@ -72,6 +74,11 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
 	if ((rc = tls_load(cfg, &tls, err, errlen)) != 0)
 		return rc;
 	atomic_store(&ed->tls, tls);	/* server_free() frees it */
+	/* Without it a restart drains; say so only if it was asked for. */
+	if ((ed->fdstore = fdstore_open()) == NULL && errno != ENOENT &&
+	    (cfg->fd_store > 0 || inherited->nstored > 0))
+		log_warn("cannot reach systemd's file-descriptor store; a "
+		    "restart will drain connections");
 	if ((rc = notify_open(ed, err, errlen)) != 0 ||
 	    (rc = listener_open_all(ed, inherited, err, errlen)) != 0 ||
 	    (rc = listener_tls_check(ed, cfg, err, errlen)) != 0 ||
@@ -85,10 +92,11 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
 	 * Everything echod holds for itself is open now: the clients get
 	 * the rest of the budget, less a reserve (fdbudget.h).
 	 */
-	held = fdbudget_open_now();
+	held = fdbudget_open_now() - inherited->nstored;
 	ed->fds_held = held - ed->nlisteners;
 	admit_reconfigure(ed, cfg, fdbudget_max_conns(cfg, held));
 	membudget_set_limit(&ed->mem, memlimit_of(cfg));
+	restore_connections(ed, inherited);
 	return 0;
 }
 
@@ -142,7 +150,9 @@ main(int argc, char **argv)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	ed.argc = argc;
 	ed.argv = argv;
-	if ((rc = start(&ed, &inherited, err, sizeof(err))) != 0) {
+	rc = start(&ed, &inherited, err, sizeof(err));
+	sdproto_listen_free(&inherited);
+	if (rc != 0) {
 		log_error("%s", err);
 		server_free(&ed);
 		return rc;

@@ -45,7 +45,7 @@ struct notify {
 int
 notify_listen_fds(struct sd_listen *out, char *err, size_t errlen)
 {
-	int i;
+	size_t i;
 
 	if (sdproto_parse_listen(getenv("LISTEN_PID"), getenv("LISTEN_FDS"),
 	    getenv("LISTEN_FDNAMES"), (long)getpid(), out, err, errlen) == -1)
@@ -53,8 +53,10 @@ notify_listen_fds(struct sd_listen *out, char *err, size_t errlen)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	for (i = 0; i < out->n; i++)
-		(void)fcntl(SD_FDS_START + i, F_SETFD, FD_CLOEXEC);
+	for (i = 0; i < (size_t)out->n; i++)
+		(void)fcntl(out->fd[i], F_SETFD, FD_CLOEXEC);
+	for (i = 0; i < out->nstored; i++)
+		(void)fcntl(out->stored[i].fd, F_SETFD, FD_CLOEXEC);
 	return 0;
 }
 

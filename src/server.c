@@ -7,6 +7,12 @@
  * connection left, so no pending echo is cut off by event_base_loopexit()
  * (libevent #839).  A second signal closes what is left at once; more
  * signals change nothing.  The main loop ends when every worker's has.
+ *
+ * A restart is SIGUSR2 then SIGTERM (the unit's ExecStop= sends SIGUSR2
+ * only when systemd's job is a restart): with --fd-store and systemd's
+ * notify socket, the workers hand their plain connections to systemd's
+ * store instead of draining them, and the last message marks the
+ * handover whole (fdname.h) for the next echod (restore.c).
  */
 #include <sys/eventfd.h>
 #include <sys/random.h>
@@ -23,6 +29,8 @@
 
 #include "echod/admit.h"
 #include "echod/echod.h"
+#include "echod/fdname.h"
+#include "echod/fdstore.h"
 #include "echod/listener.h"
 #include "echod/log.h"
 #include "echod/metrics.h"
@@ -85,16 +93,121 @@ server_drain(struct echod *ed, int sig)
 	evtimer_add(ed->drain_ev, &tv);
 }
 
+/*
+ * SIGUSR2 arms the SIGTERM that systemd sends right after ExecStop=; one
+ * that comes later (a stop whose restart job was cancelled) drains.
+ */
+#define RESTART_ARMED_NS	(60ULL * 1000000000ULL)
+
+/* A name for this handover that no earlier one had. */
+static uint64_t
+handover_gen(void)
+{
+	uint64_t gen;
+	struct timespec ts;
+
+	if (getrandom(&gen, sizeof(gen), GRND_NONBLOCK) == (ssize_t)
+	    sizeof(gen))
+		return gen;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
+	    (uint64_t)getpid() << 40;
+}
+
+/* SIGTERM after SIGUSR2: hand over instead of draining (see the top). */
+static void
+server_handover(struct echod *ed)
+{
+	struct timeval tv = { (time_t)ed->cfg->drain_timeout, 0 };
+	uint64_t open;
+
+	ed->state = ECHOD_DRAINING;
+	ed->handing_over = 1;
+	ed->handover_gen = handover_gen();
+	proxy_close_all(ed);	/* not clients yet: no header, no echo */
+	open = conncount_open(&ed->conns);
+	ed->drain_from = open;
+	listener_close_all(ed);
+	notify_stopping(ed);
+	log_info("received SIGTERM after SIGUSR2: restarting; handing up to "
+	    "%llu of %llu connections to systemd's store once their echo is "
+	    "out (--drain-timeout %u s), draining the rest",
+	    (unsigned long long)ed->cfg->fd_store, (unsigned long long)open,
+	    ed->cfg->drain_timeout);
+	worker_handover_all(ed);
+	/* With --drain-timeout 0 the workers hand over what holds nothing,
+	 * then close the rest: their commands come together. */
+	if (ed->cfg->drain_timeout == 0)
+		server_stop_now(ed, "drain timeout");
+	else
+		evtimer_add(ed->drain_ev, &tv);
+}
+
+/* The workers are done: mark the handover whole, and wait until systemd
+ * has read it all before exiting. */
+static void
+server_handover_done(struct echod *ed)
+{
+	uint64_t n = atomic_load(&ed->handed);
+	char name[FDNAME_MAX];
+
+	if (n == 0)
+		return;
+	fdname_done(name, ed->handover_gen);
+	if (fdstore_put_mark(ed->fdstore, name) == -1) {
+		log_warn("cannot mark the handover of %llu connections as "
+		    "whole; the next echod will close them",
+		    (unsigned long long)n);
+		return;
+	}
+	if (fdstore_barrier(ed->fdstore) == -1)
+		log_warn("systemd did not confirm the handover");
+	log_info("handed %llu connections to systemd's store for the next "
+	    "echod", (unsigned long long)n);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	struct echod *ed = arg;
 
 	(void)what;
-	if (ed->state == ECHOD_RUNNING)
-		server_drain(ed, (int)sig);
-	else
+	if (ed->state != ECHOD_RUNNING)
 		server_stop_now(ed, "second signal");
+	else if (sig == SIGTERM && ed->restart_armed &&
+	    log_now_ns() - ed->restart_armed_ns < RESTART_ARMED_NS)
+		server_handover(ed);
+	else
+		server_drain(ed, (int)sig);
+}
+
+/*
+ * SIGUSR2: the next SIGTERM is a restart.  Said once; a storm of them
+ * logs nothing more.
+ */
+static void
+sigusr2_cb(evutil_socket_t sig, short what, void *arg)
+{
+	static struct log_limit ll;
+	struct echod *ed = arg;
+
+	(void)sig;
+	(void)what;
+	if (ed->state != ECHOD_RUNNING || (ed->restart_armed &&
+	    log_now_ns() - ed->restart_armed_ns < RESTART_ARMED_NS))
+		return;
+	if (ed->cfg->fd_store == 0 || ed->fdstore == NULL) {
+		log_limited(&ll, LOG_LEVEL_WARN, "SIGUSR2 (restart) ignored: "
+		    "%s; the next SIGTERM drains connections",
+		    ed->fdstore == NULL ? "no systemd file-descriptor store "
+		    "(NOTIFY_SOCKET is not set)" : "--fd-store is 0");
+		return;
+	}
+	ed->restart_armed = 1;
+	ed->restart_armed_ns = log_now_ns();
+	log_info("SIGUSR2: the next SIGTERM is a restart: up to --fd-store "
+	    "%llu connections go to systemd's store",
+	    (unsigned long long)ed->cfg->fd_store);
 }
 
 /* A worker freed a slot at --max-conns, or its loop ended. */
@@ -113,7 +226,9 @@ main_wake_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (worker_done_count(ed) < ed->nworkers)
 		return;
-	if (ed->state == ECHOD_DRAINING && ed->drain_from > 0)
+	if (ed->handing_over)
+		server_handover_done(ed);
+	else if (ed->state == ECHOD_DRAINING && ed->drain_from > 0)
 		log_info("all connections drained");
 	event_base_loopexit(ed->base, NULL);
 }
@@ -229,6 +344,7 @@ server_init(struct echod *ed, const struct config *cfg)
 	    (ed->sigterm_ev = add_signal(ed, SIGTERM, signal_cb)) == NULL ||
 	    (ed->sigint_ev = add_signal(ed, SIGINT, signal_cb)) == NULL ||
 	    (ed->sigusr1_ev = add_signal(ed, SIGUSR1, sigusr1_cb)) == NULL ||
+	    (ed->sigusr2_ev = add_signal(ed, SIGUSR2, sigusr2_cb)) == NULL ||
 	    (ed->sighup_ev = add_signal(ed, SIGHUP, reload_on_sighup)) == NULL)
 		return -1;
 	/* Created always: a reload may turn --stats-interval on. */
@@ -272,6 +388,7 @@ server_signals(sigset_t *set)
 	sigaddset(set, SIGINT);
 	sigaddset(set, SIGHUP);
 	sigaddset(set, SIGUSR1);
+	sigaddset(set, SIGUSR2);
 }
 
 void
@@ -295,12 +412,14 @@ server_free(struct echod *ed)
 	if (ed->admit != NULL)
 		admit_free(ed);
 	notify_free(ed);
+	fdstore_close(ed->fdstore);
 	free_event(&ed->wake_ev);
 	if (ed->wake_fd != -1)
 		close(ed->wake_fd);
 	free_event(&ed->sigterm_ev);
 	free_event(&ed->sigint_ev);
 	free_event(&ed->sigusr1_ev);
+	free_event(&ed->sigusr2_ev);
 	free_event(&ed->sighup_ev);
 	free_event(&ed->reload_ev);
 	free_event(&ed->stats_ev);

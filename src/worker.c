@@ -1,8 +1,8 @@
 /*
  * worker.c: the worker threads.  Each runs its own event_base with the
  * connections it was handed.  The accepting thread writes each new
- * connection to the worker's pipe as a struct handoff (16 bytes, so every
- * write is whole; a 64 KiB pipe holds 4,096).  Commands are bits in
+ * connection to the worker's pipe as a struct handoff (24 bytes, so every
+ * write is whole; a 64 KiB pipe holds 2,730).  Commands are bits in
  * w->cmds, set after any connection handed before them and followed by a
  * wake-up item in the pipe.  The worker takes the bits, empties its pipe,
  * then acts on them (pipe_cb), so every connection handed before "drain"
@@ -37,12 +37,14 @@
 #define WORKER_CMD_DRAIN	0x1
 #define WORKER_CMD_STOP		0x2
 #define WORKER_CMD_RELOAD	0x4
+#define WORKER_CMD_HANDOVER	0x8
 
 /* What goes down a worker's pipe.  fd < 0: a wake-up for its cmds. */
 struct handoff {
 	int			 fd;
 	int			 tls;		/* from a tls: listener */
 	struct perip_entry	*ip;
+	struct sockaddr_storage	*client;	/* PROXY's, malloc'd */
 };
 
 /* Wake the accepting thread's loop (see server.c: main_wake_cb). */
@@ -157,15 +159,21 @@ pipe_cb(evutil_socket_t fd, short what, void *arg)
 		for (i = 0; i < n / (ssize_t)sizeof(*items); i++)
 			if (items[i].fd >= 0)
 				conn_new(w, items[i].fd, items[i].ip,
-				    items[i].tls);
+				    items[i].tls, items[i].client);
 	}
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
 		log_limited(&ll, LOG_LEVEL_WARN,
 		    "worker %u: its pipe failed", w->id);
+	/* A handover first: what holds nothing goes even if a stop came
+	 * with it (--drain-timeout 0). */
+	if (cmds & WORKER_CMD_HANDOVER) {
+		w->draining = 1;
+		conn_handover_all(w);
+	}
 	if (cmds & WORKER_CMD_STOP) {
 		conn_close_all(w, "stopping now");
 		worker_finish(w);
-	} else if (cmds & WORKER_CMD_DRAIN) {
+	} else if (cmds & (WORKER_CMD_DRAIN | WORKER_CMD_HANDOVER)) {
 		w->draining = 1;
 		if (w->nconns == 0)
 			worker_finish(w);
@@ -266,7 +274,8 @@ worker_start_all(struct echod *ed, unsigned n, char *err, size_t errlen)
 }
 
 static int
-worker_send(struct worker *w, int fd, struct perip_entry *ip, int tls)
+worker_send(struct worker *w, int fd, struct perip_entry *ip, int tls,
+    struct sockaddr_storage *client)
 {
 	struct handoff h;
 
@@ -274,18 +283,25 @@ worker_send(struct worker *w, int fd, struct perip_entry *ip, int tls)
 	h.fd = fd;
 	h.tls = tls;
 	h.ip = ip;
+	h.client = client;
 	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
 
 int
-worker_hand(struct echod *ed, int fd, struct perip_entry *ip, int tls)
+worker_hand(struct echod *ed, int fd, struct perip_entry *ip, int tls,
+    const struct sockaddr *client, socklen_t len)
 {
 	static struct log_limit ll;
 	struct worker *w = &ed->workers[ed->next_worker];
+	struct sockaddr_storage *copy = NULL;
 
 	ed->next_worker = (ed->next_worker + 1) % ed->nworkers;
-	if (worker_send(w, fd, ip, tls) == 0)
+	if (client != NULL && len <= sizeof(*copy) &&
+	    (copy = calloc(1, sizeof(*copy))) != NULL)
+		memcpy(copy, client, len);
+	if (worker_send(w, fd, ip, tls, copy) == 0)
 		return 0;
+	free(copy);
 	/* 4,096 connections queued to one worker: it is stuck, not busy. */
 	log_limited(&ll, LOG_LEVEL_WARN,
 	    "worker %u cannot take a new connection (%s); closing it",
@@ -308,7 +324,7 @@ send_cmd(struct worker *w, unsigned cmd)
 		return;
 	w->cmds_sent |= cmd;
 	atomic_fetch_or(&w->cmds, cmd);
-	(void)worker_send(w, -1, NULL, 0);
+	(void)worker_send(w, -1, NULL, 0, NULL);
 }
 
 void
@@ -318,6 +334,15 @@ worker_drain_all(struct echod *ed)
 
 	for (i = 0; i < ed->nworkers; i++)
 		send_cmd(&ed->workers[i], WORKER_CMD_DRAIN);
+}
+
+void
+worker_handover_all(struct echod *ed)
+{
+	unsigned i;
+
+	for (i = 0; i < ed->nworkers; i++)
+		send_cmd(&ed->workers[i], WORKER_CMD_HANDOVER);
 }
 
 void
@@ -387,6 +412,7 @@ close_unclaimed(struct worker *w)
 		for (i = 0; i < n / (ssize_t)sizeof(*items); i++)
 			if (items[i].fd >= 0) {
 				close(items[i].fd);
+				free(items[i].client);
 				perip_release(items[i].ip);
 				give_slot(w->ed);
 			}

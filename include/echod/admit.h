@@ -70,6 +70,15 @@ int	admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 void	admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
 	    socklen_t len, int tls);
 
+/*
+ * A connection a previous echod handed over at a restart (restore.c), its
+ * client SA (PROXIED: named by its PROXY header then): judged like a new
+ * one (ACL, per-IP), and counted even past --max-conns, which only holds
+ * new clients back; or FD is closed.
+ */
+void	admit_restored(struct echod *ed, int fd, const struct sockaddr *sa,
+	    socklen_t len, int proxied);
+
 /* A connection holding a slot closed before a worker took it. */
 void	admit_give_back(struct echod *ed);
 

@@ -25,6 +25,7 @@
 #define CONFIG_DRAIN_MAX	3600ULL
 #define CONFIG_WORKERS_MAX	256ULL
 #define CONFIG_DRAIN_DEFAULT	10
+#define CONFIG_FD_STORE_MAX	1000000ULL
 #define CONFIG_UDP_BATCH_MAX	32
 #define CONFIG_UDP_RATE_DEFAULT	1000	/* per source: bounds an echo loop */
 #define CONFIG_KEEPALIVE_DEFAULT 60
@@ -51,6 +52,7 @@ struct config {
 	uint64_t		memory_limit;	/* for all, 0: none; or AUTO */
 	int			backlog;
 	unsigned		drain_timeout;	/* seconds */
+	uint64_t		fd_store;	/* a restart hands these */
 	unsigned		workers;	/* 0: one per online CPU */
 	struct acl		acl;		/* --allow, --deny */
 	uint64_t		udp_rate;	/* per source per s, 0: off */

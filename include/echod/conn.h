@@ -6,17 +6,27 @@
 
 struct worker;
 struct perip_entry;
+struct sockaddr_storage;
 
 /*
  * Serve FD, accepted by the main thread and counted in ed->nconns (and
  * under IP, which may be NULL), on worker W; TLS: it came through a tls:
- * listener, and its handshake comes first.  On failure FD is closed and
- * its counts given back.
+ * listener, and its handshake comes first.  CLIENT (malloc'd, conn.c's
+ * now; may be NULL) is the address a PROXY header named, kept for a
+ * restart's handover.  On failure FD is closed and its counts given back.
  */
-void	conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls);
+void	conn_new(struct worker *w, int fd, struct perip_entry *ip, int tls,
+	    struct sockaddr_storage *client);
 
 /* Close every connection of W now, dropping what was not yet sent. */
 void	conn_close_all(struct worker *w, const char *why);
+
+/*
+ * A restart: stop reading from every plain connection of W, and once
+ * what it has read is echoed, give it to systemd's store (fdstore.h) and
+ * forget it.  TLS ones, and any past --fd-store, drain as on a stop.
+ */
+void	conn_handover_all(struct worker *w);
 
 /* How often a worker calls conn_park_quiet(), and how many calls a
  * connection must be quiet through to be parked. */

@@ -35,6 +35,8 @@ enum echod_state {
 	ECHOD_STOPPING,		/* closing whatever is left */
 };
 
+struct fdstore;
+
 struct echod {
 	/*
 	 * Swapped whole by a reload (never changed in place); every read
@@ -90,12 +92,25 @@ struct echod {
 	uint64_t		 fds_held;	/* at start, less listeners */
 	size_t			 nlisteners_start;
 	struct event		*sigterm_ev, *sigint_ev, *sighup_ev;
-	struct event		*sigusr1_ev;
+	struct event		*sigusr1_ev, *sigusr2_ev;
 	struct event		*reload_ev;	/* reload.c: SIGHUPs coalesced */
 	struct event		*stats_ev;	/* --stats-interval */
 	struct event		*drain_ev;
 	uint64_t		 drain_from;	/* open when draining began */
 	enum echod_state	 state;
+
+	/*
+	 * A restart (SIGUSR2 armed it, SIGTERM began it) hands connections
+	 * to systemd's store instead of draining them (fdstore.h).  Set by
+	 * the accepting thread before the workers are told; they count.
+	 */
+	struct fdstore		*fdstore;	/* NULL: no store */
+	int			 restart_armed;	/* SIGUSR2 seen, */
+	uint64_t		 restart_armed_ns; /* then (monotonic) */
+	int			 handing_over;
+	uint64_t		 handover_gen;	/* fdname.h's GEN */
+	_Atomic uint64_t	 handover_room;	/* taken of --fd-store */
+	_Atomic uint64_t	 handed;	/* connections given */
 };
 
 #endif

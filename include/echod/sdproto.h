@@ -12,23 +12,41 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "echod/fdname.h"
+
 #define SD_FDS_START	3	/* SD_LISTEN_FDS_START */
-#define SD_FDS_MAX	64
+#define SD_FDS_MAX	64	/* listening sockets */
+#define SD_FDS_TOTAL_MAX (1 << 20) /* with connections from the store */
 #define SD_NAME_MAX	256
 
+/* A descriptor echod left in systemd's store (fdname.h). */
+struct sd_stored {
+	int		fd;
+	struct fdname	name;
+	char		raw[SD_NAME_MAX];	/* to remove it by */
+};
+
 struct sd_listen {
-	int	n;				/* fds SD_FDS_START.. */
+	int	n;				/* listening sockets: */
+	int	fd[SD_FDS_MAX];
 	char	names[SD_FDS_MAX][SD_NAME_MAX];	/* "unknown" if unnamed */
+	size_t	nstored;			/* and echod's own */
+	struct sd_stored *stored;		/* sdproto_listen_free() */
 };
 
 /*
  * LISTEN_PID, LISTEN_FDS and LISTEN_FDNAMES (each may be NULL) for process
- * SELF.  Returns 0 with OUT->n fds (0 when the variables are absent or meant
- * for another process), or -1 with a message in ERR when they are malformed.
+ * SELF.  Returns 0 with OUT->n listening fds and OUT->nstored fds named
+ * as echod names what it stores (both 0 when the variables are absent or
+ * meant for another process), or -1 with a message in ERR when they are
+ * malformed or (stored ones) there is no memory for them.
  */
 int	sdproto_parse_listen(const char *pid, const char *fds,
 	    const char *names, long self, struct sd_listen *out, char *err,
 	    size_t errlen);
+
+/* Free what sdproto_parse_listen() allocated (not the fds). */
+void	sdproto_listen_free(struct sd_listen *);
 
 /*
  * WATCHDOG_USEC and WATCHDOG_PID (may be NULL).  Returns 1 and sets *USEC

@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include "echod/tls_fail.h"
@@ -85,14 +86,17 @@ struct perip_entry;
 
 /*
  * Accepting thread: give FD (counted under IP, may be NULL; TLS: from a
- * tls: listener) to the next worker.  0, or -1 with FD closed (the caller
- * gives the counts back).
+ * tls: listener) to the next worker.  CLIENT (may be NULL) is the address
+ * its PROXY header named.  0, or -1 with FD closed (the caller gives the
+ * counts back).
  */
 int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip,
-	    int tls);
+	    int tls, const struct sockaddr *client, socklen_t len);
 
-/* Accepting thread: let connections finish / close them now. */
+/* Accepting thread: let connections finish / close them now; or hand
+ * them to systemd's store (a restart: conn_handover_all()). */
 void	worker_drain_all(struct echod *ed);
+void	worker_handover_all(struct echod *ed);
 void	worker_stop_all(struct echod *ed);
 
 /* Accepting thread: the configuration changed (reload number GEN); new

@@ -24,7 +24,7 @@ class Echod:
     """One running echod; its stderr goes to a file we can read."""
 
     def __init__(self, *args, env=None, preexec_fn=None, wait_ready=True,
-                 binary=None, stderr_path=None, user=None):
+                 binary=None, stderr_path=None, user=None, pass_fds=()):
         if stderr_path is None:
             fd, stderr_path = tempfile.mkstemp(prefix="echod-log-")
             os.close(fd)
@@ -37,7 +37,7 @@ class Echod:
         self.proc = subprocess.Popen(
             [binary or ECHOD] + list(args), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=self.logfh, env=full_env,
-            preexec_fn=preexec_fn, user=user)
+            preexec_fn=preexec_fn, user=user, pass_fds=pass_fds)
         self.addrs = []
         if wait_ready:
             self.wait_ready()

@@ -322,7 +322,8 @@ def test_meson_install_places_binary_units_and_man_page():
     installed = "/" + os.path.relpath(found["echod"], dest)
     conf = "/" + os.path.relpath(found["echod.conf"], dest)
     assert conf.endswith("/etc/echod/echod.conf"), conf
-    for unit, args in (("echod.service", " --config " + conf),
+    for unit, args in (("echod.service",
+                        " --fd-store 262000 --config " + conf),
                        ("echod@.service", "")):
         with open(found[unit]) as f:
             text = f.read()

@@ -1,15 +1,41 @@
 /*
  * Fuzz target: systemd's environment (LISTEN_FDS, LISTEN_FDNAMES,
- * WATCHDOG_USEC, NOTIFY_SOCKET) and --udp-rate, all text from outside.
+ * WATCHDOG_USEC, NOTIFY_SOCKET) and --udp-rate, all text from outside;
+ * and a restart's store names (fdname.h): one that parses as ours must
+ * be exactly what fdname_conn()/fdname_done() write for what it holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "echod/fdname.h"
 #include "echod/ratelimit.h"
 #include "echod/sdproto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+fuzz_fdname(const char *text)
+{
+	char again[FDNAME_MAX];
+	struct fdname fn;
+
+	switch (fdname_parse(text, &fn)) {
+	case FDNAME_CONN:
+		if (fdname_conn(again, fn.gen, fn.client.ss_family ==
+		    AF_UNSPEC ? NULL : (struct sockaddr *)&fn.client,
+		    fn.clientlen) == -1 || strcmp(again, text) != 0)
+			abort();
+		break;
+	case FDNAME_DONE:
+		fdname_done(again, fn.gen);
+		if (strcmp(again, text) != 0)
+			abort();
+		break;
+	default:
+		break;
+	}
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -36,7 +62,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < sl.n; i++)
 			if (strlen(sl.names[i]) >= SD_NAME_MAX)
 				abort();
+		for (i = 0; i < (int)sl.nstored; i++)
+			if (sl.stored[i].name.kind == FDNAME_OTHER)
+				abort();
+		sdproto_listen_free(&sl);
 	}
+	fuzz_fdname(text);
 	(void)sdproto_parse_watchdog(text, names, 7, &v);
 	if (sdproto_notify_addr(text, &sun, &len) == 0 &&
 	    len > sizeof(sun))

@@ -260,39 +260,98 @@ def stop_drains():
             total, stop_took, result)
 
 
-@check("restart_under_load")
+def load(conns, seconds):
+    """echod-load ping-pong (4 KiB of checked bytes per message) on port 7,
+    without --reconnect: a connection cut is an error."""
+    return subprocess.Popen(
+        ["/root/echod-load", "--port", "7", "--mode", "pingpong",
+         "--conns", str(conns), "--size", "4K", "--seconds", str(seconds),
+         "--quiet"], stdout=subprocess.PIPE, text=True)
+
+
+def load_result(p):
+    out, _ = p.communicate(timeout=120)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def newcomer(waited):
+    """A client arriving as a restart begins: how long until its echo."""
+    time.sleep(0.05)
+    t = time.monotonic()
+    waited.append((echo("127.0.0.1", timeout=30), time.monotonic() - t))
+
+
+def store_empty():
+    return prop("echod.service", "NFileDescriptorStore") == "0"
+
+
+@check("restart_keeps_every_connection")
 def restart():
     assert echo("127.0.0.1")           # the socket starts it again
-    load = subprocess.Popen(
-        ["/root/echod-load", "--port", "7", "--mode", "stream", "--conns",
-         "50", "--size", "4K", "--seconds", "5", "--reconnect", "--quiet"],
-        stdout=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    waited = {}
+    wait(lambda: main_pid() != 0, what="a running echod")
+    p = load(200, 14)
+    time.sleep(2)
+    pids, took, waited = [main_pid()], [], []
+    for _ in range(3):
+        probe = threading.Thread(target=newcomer, args=(waited,))
+        t0 = time.monotonic()
+        probe.start()
+        sh("systemctl", "restart", "echod.service", timeout=60)
+        took.append(time.monotonic() - t0)
+        probe.join(40)
+        wait(lambda: main_pid() not in (0, pids[-1]), what="a new echod")
+        pids.append(main_pid())
+        wait(store_empty, what="the store emptied by the new echod")
+        time.sleep(2)
+    r = load_result(p)
+    assert r["ok"] and r["errors"] == 0 and r["reconnects"] == 0 and \
+        r["mismatches"] == 0 and r["missing"] == 0, r
+    assert r["open"] == 200, r
+    assert all(ok for ok, _ in waited), waited
+    log = sh("journalctl", "-b", "-u", "echod.service", "--no-pager",
+             "-o", "cat")
+    handed = re.findall(r"handed (\d+) connections to systemd", log)
+    back = re.findall(r"took back (\d+) connections", log)
+    assert handed[-3:] == ["200"] * 3 and back[-3:] == ["200"] * 3, \
+        (handed, back)
+    return ("3 x systemctl restart with 200 clients in 4 KiB ping-pong "
+            "(echod-load, no --reconnect): pids %s; every connection kept "
+            "(%d errors, %d mismatched, %d missing bytes, %d messages); "
+            "each old echod handed 200 connections over and the next took "
+            "them back; systemctl restart took %s s; the longest a client "
+            "waited for an echo: %.0f ms (latency max); a new client "
+            "arriving as each restart began waited %s s" % (
+                " -> ".join(map(str, pids)), r["errors"], r["mismatches"],
+                r["missing"], r["messages"],
+                ", ".join("%.2f" % t for t in took),
+                r["latency_us"]["max"] / 1000,
+                ", ".join("%.2f" % w for _, w in waited)))
 
-    def newcomer():                    # arrives as the restart begins
-        time.sleep(0.1)
-        t = time.monotonic()
-        waited["ok"] = echo("127.0.0.1", timeout=30)
-        waited["s"] = time.monotonic() - t
-    probe = threading.Thread(target=newcomer)
-    t0 = time.monotonic()
-    probe.start()
-    sh("systemctl", "restart", "echod.service", timeout=60)
-    restarted = time.monotonic() - t0
-    probe.join(40)
-    out, _ = load.communicate(timeout=60)
-    r = json.loads(out.strip().splitlines()[-1])
-    assert r["mismatches"] == 0, r
-    assert waited.get("ok"), waited
-    return ("systemctl restart with 50 clients streaming (echod-load "
-            "--reconnect): %d mismatched bytes, %d connections cut and "
-            "reopened (%d bytes were in flight on them), %d bytes echoed; "
-            "the restart took %.2f s (the old echod drained its clients); "
-            "a new client arriving as it began waited %.2f s in the "
-            "socket's backlog, then got its echo" % (
-                r["mismatches"], r["reconnects"], r["cut_bytes"],
-                r["bytes_in"], restarted, waited["s"]))
+
+@check("sigkill_does_not_resurrect_connections")
+def sigkill():
+    assert echo("127.0.0.1")
+    wait(lambda: main_pid() != 0, what="a running echod")
+    p = load(50, 6)
+    time.sleep(1.5)
+    pid = main_pid()
+    os.kill(pid, 9)
+    r = load_result(p)
+    wait(lambda: main_pid() not in (0, pid), timeout=30,
+         what="echod started again after SIGKILL")
+    assert echo("127.0.0.1")
+    assert store_empty()
+    log = sh("journalctl", "-b", "_PID=%d" % main_pid(), "--no-pager",
+             "-o", "cat", check=False)
+    assert "took back" not in log, log
+    # Every client saw its connection end: none came back to life with
+    # a hole in its stream.
+    assert r["mismatches"] == 0 and r["errors"] == 50, r
+    return ("SIGKILL of pid %d under 50 clients: all 50 saw their "
+            "connection end (%d errors, %d mismatched bytes, %d bytes lost "
+            "in flight); pid %d took back nothing and echoes; the store "
+            "is empty" % (pid, r["errors"], r["mismatches"], r["missing"],
+                          main_pid()))
 
 
 @check("watchdog_restarts_a_stopped_daemon")
@@ -322,12 +381,30 @@ def watchdog():
             pid, main_pid(), took, restarts, n)
 
 
-@check("upgrade_keeps_the_port_and_restarts_the_service")
+def higher_version(deb):
+    """DEB repacked as the next version (what an upgrade installs)."""
+    work = "/root/upgrade"
+    sh("rm", "-rf", work)
+    sh("dpkg-deb", "-R", deb, work)
+    with open(work + "/DEBIAN/control") as f:
+        control = f.read()
+    version = re.search(r"^Version: (\S+)$", control, re.M).group(1)
+    with open(work + "/DEBIAN/control", "w") as f:
+        f.write(control.replace("Version: " + version,
+                                "Version: " + version + "+upgrade1"))
+    out = "/root/echod-upgrade.deb"
+    sh("dpkg-deb", "-b", work, out, timeout=120)
+    return out, version, version + "+upgrade1"
+
+
+@check("upgrade_keeps_every_connection")
 def upgrade():
     assert echo("127.0.0.1")
     wait(lambda: main_pid() != 0, what="a running echod")
     pid = main_pid()
-    deb = [f for f in os.listdir("/root") if f.endswith(".deb")][0]
+    deb = [f for f in os.listdir("/root") if f.endswith(".deb") and
+           f.startswith("echod_")][0]
+    new, old_v, new_v = higher_version("/root/" + deb)
     stop = threading.Event()
     refused = []
 
@@ -340,17 +417,27 @@ def upgrade():
             time.sleep(0.05)
     t = threading.Thread(target=knock)
     t.start()
-    sh("apt-get", "install", "--reinstall", "-y", "-q", "/root/" + deb,
-       timeout=120)
+    p = load(200, 10)
+    time.sleep(2)
+    sh("apt-get", "install", "-y", "-q", new, timeout=120)
     wait(lambda: main_pid() not in (0, pid), timeout=30,
          what="echod started again on the new package")
+    r = load_result(p)
     stop.set()
     t.join(40)
+    installed = sh("dpkg-query", "-W", "-f", "${Version}", "echod")
+    assert installed == new_v, installed
     assert sh("systemctl", "is-active", "echod.socket") == "active"
     assert not refused, refused[:3]
-    return "apt reinstall with echod running: pid %d -> %d, echod.socket " \
-        "active throughout, every client echoed (0 refused)" % (
-            pid, main_pid())
+    assert r["ok"] and r["errors"] == 0 and r["reconnects"] == 0 and \
+        r["mismatches"] == 0 and r["missing"] == 0, r
+    return ("apt install of %s over %s with 200 clients in 4 KiB "
+            "ping-pong: pid %d -> %d, every connection kept (%d errors, %d "
+            "mismatched, %d missing bytes), the longest wait for an echo "
+            "%.0f ms; echod.socket active throughout, every new client "
+            "echoed (0 refused)" % (
+                new_v, old_v, pid, main_pid(), r["errors"], r["mismatches"],
+                r["missing"], r["latency_us"]["max"] / 1000))
 
 
 @check("tls_through_its_socket_and_credentials")

@@ -28,9 +28,10 @@ PACKAGES = ["systemd", "systemd-sysv", "dbus", "libevent-core-2.1-7",
 CHECKS = ["socket_enabled_and_listening", "first_client_starts_the_service",
           "tcp_udp_ipv4_ipv6", "hardening_in_force", "journald_priorities",
           "reload_applies_config_keeps_pid_and_clients",
-          "stop_drains_every_byte", "restart_under_load",
+          "stop_drains_every_byte", "restart_keeps_every_connection",
+          "sigkill_does_not_resurrect_connections",
           "watchdog_restarts_a_stopped_daemon",
-          "upgrade_keeps_the_port_and_restarts_the_service",
+          "upgrade_keeps_every_connection",
           "tls_through_its_socket_and_credentials", "remove_and_purge"]
 
 

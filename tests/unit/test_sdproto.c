@@ -1,5 +1,6 @@
 /* Check suite for sdproto.c: systemd's environment protocols. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "echod/sdproto.h"
@@ -12,6 +13,7 @@ static int
 listen_env(const char *pid, const char *fds, const char *names)
 {
 	err[0] = '\0';
+	sdproto_listen_free(&sl);
 	return sdproto_parse_listen(pid, fds, names, 4242, &sl, err,
 	    sizeof(err));
 }
@@ -73,6 +75,48 @@ START_TEST(test_names_must_match_the_count)
 }
 END_TEST
 
+/* What a restart left in the store is not a listener (fdname.h). */
+START_TEST(test_stored_connections_are_apart_from_listeners)
+{
+	char names[8192], *p = names;
+	int i;
+
+	p += sprintf(p, "echod.socket");
+	for (i = 0; i < 200; i++)
+		p += sprintf(p, ":echod-conn.00000000000000%02x", i % 3);
+	p += sprintf(p, ":echod-done.0000000000000001:echod-connx");
+	ck_assert_int_eq(listen_env("4242", "203", names), 0);
+	ck_assert_int_eq(sl.n, 2);
+	ck_assert_str_eq(sl.names[0], "echod.socket");
+	ck_assert_int_eq(sl.fd[0], 3);
+	ck_assert_str_eq(sl.names[1], "echod-connx");	/* not ours */
+	ck_assert_int_eq(sl.fd[1], 3 + 202);
+	ck_assert_uint_eq(sl.nstored, 201);
+	ck_assert_int_eq(sl.stored[0].fd, 4);
+	ck_assert_int_eq(sl.stored[0].name.kind, FDNAME_CONN);
+	ck_assert_uint_eq(sl.stored[2].name.gen, 2);
+	ck_assert_str_eq(sl.stored[2].raw, "echod-conn.0000000000000002");
+	ck_assert_int_eq(sl.stored[200].name.kind, FDNAME_DONE);
+	ck_assert_uint_eq(sl.stored[200].name.gen, 1);
+	/* Without names nothing can be ours: 64 listeners at most. */
+	ck_assert_int_eq(listen_env("4242", "203", NULL), -1);
+}
+END_TEST
+
+START_TEST(test_more_than_64_listeners_are_refused)
+{
+	char names[8192], *p = names;
+	int i;
+
+	p += sprintf(p, "l0");
+	for (i = 1; i < 65; i++)
+		p += sprintf(p, ":l%d", i);
+	ck_assert_int_eq(listen_env("4242", "65", names), -1);
+	ck_assert_ptr_nonnull(strstr(err, "more than 64 listening"));
+	ck_assert_uint_eq(sl.nstored, 0);
+}
+END_TEST
+
 START_TEST(test_watchdog)
 {
 	uint64_t usec = 0;
@@ -122,6 +166,8 @@ main(void)
 	    test_unnamed_sockets_are_unknown,
 	    test_malformed_counts_are_errors,
 	    test_names_must_match_the_count,
+	    test_stored_connections_are_apart_from_listeners,
+	    test_more_than_64_listeners_are_refused,
 	    test_watchdog,
 	    test_notify_socket_addresses);
 }

@@ -1,0 +1,38 @@
+/*
+ * fdstore: systemd's file-descriptor store (sd_notify(3): FDSTORE=1,
+ * FDNAME=, FDSTOREREMOVE=1), spoken over NOTIFY_SOCKET with our own
+ * socket.  A restart hands connections to it one by one (any worker may
+ * call fdstore_put(): one sendmsg each), and the next echod removes what
+ * it took back.  Blocking with a deadline: it runs only while echod
+ * starts or stops, never while it serves.
+ */
+#ifndef ECHOD_FDSTORE_H
+#define ECHOD_FDSTORE_H
+
+struct fdstore;
+
+/*
+ * A store at NOTIFY_SOCKET, or NULL (errno: ENOENT when it is unset,
+ * EINVAL when it is not an address, or why the socket failed).
+ */
+struct fdstore	*fdstore_open(void);
+void		 fdstore_close(struct fdstore *);
+
+/* Give systemd a copy of FD under NAME.  0, or -1 with errno. */
+int	fdstore_put(struct fdstore *, int fd, const char *name);
+
+/* Mark handover NAME whole (fdname_done()): its last message. */
+int	fdstore_put_mark(struct fdstore *, const char *name);
+
+/* Ask systemd to close and forget every fd stored as NAME. */
+int	fdstore_remove(struct fdstore *, const char *name);
+
+/*
+ * Wait until systemd has acted on every message sent so far (BARRIER=1):
+ * it knows a message's unit by the sender's pid, so an echod that exited
+ * first could have its connections dropped.  0, or -1 (timed out, or no
+ * answer: errno).
+ */
+int	fdstore_barrier(struct fdstore *);
+
+#endif

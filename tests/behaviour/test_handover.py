@@ -1,0 +1,354 @@
+"""A restart that no client notices (--fd-store): SIGUSR2 then SIGTERM
+hands every plain connection to systemd's file-descriptor store, and the
+next echod takes them back.  systemd's side is played by FakeSystemd (a
+notify socket that keeps what FDSTORE=1 sends, forgets what
+FDSTOREREMOVE=1 names and answers BARRIER=1) and sdlaunch.py (LISTEN_FDS);
+tests/system/checks.py does the same under a booted systemd."""
+import os
+import random
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+
+from echodtest import ECHOD, WAIT, Echod, connect, recv_exact
+
+LAUNCH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                      "sdlaunch.py")
+
+
+class FakeSystemd:
+    """The notify socket and file-descriptor store of systemd, in a
+    thread: FDSTORE=1 keeps the fds under FDNAME, FDSTOREREMOVE=1 closes
+    every fd of that name, BARRIER=1 closes the fd it came with."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="echod-fakesd-")
+        self.path = os.path.join(self.dir, "notify")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.1)
+        self.store = []                 # [name, fd], oldest first
+        self.messages = []
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        space = socket.CMSG_SPACE(253 * 4)
+        while not self.done.is_set():
+            try:
+                msg, anc, _, _ = self.sock.recvmsg(4096, space)
+            except socket.timeout:
+                continue
+            fds = []
+            for level, kind, data in anc:
+                if level == socket.SOL_SOCKET and \
+                        kind == socket.SCM_RIGHTS:
+                    fds += list(memoryview(data).cast("i"))
+            self.handle(msg.decode(), fds)
+
+    def handle(self, text, fds):
+        fields = dict(line.split("=", 1) for line in text.split("\n")
+                      if "=" in line)
+        with self.lock:
+            self.messages.append(text)
+            if fields.get("FDSTORE") == "1":
+                name = fields.get("FDNAME", "stored")
+                self.store += [[name, fd] for fd in fds]
+                return
+            if fields.get("FDSTOREREMOVE") == "1":
+                keep = []
+                for name, fd in self.store:
+                    if name == fields.get("FDNAME"):
+                        os.close(fd)
+                    else:
+                        keep.append([name, fd])
+                self.store = keep
+        for fd in fds:                  # BARRIER=1's, or stray ones
+            os.close(fd)
+
+    def names(self):
+        with self.lock:
+            return [name for name, _ in self.store]
+
+    def drop(self, prefix):
+        """Lose what a crashed handover would not have sent."""
+        with self.lock:
+            for name, fd in self.store:
+                if name.startswith(prefix):
+                    os.close(fd)
+            self.store = [e for e in self.store
+                          if not e[0].startswith(prefix)]
+
+    def close(self):
+        self.done.set()
+        self.thread.join()
+        with self.lock:
+            for _, fd in self.store:
+                os.close(fd)
+            self.store = []
+        self.sock.close()
+
+
+def start(fake, listener, *args, stored=True):
+    """echod on LISTENER (as echod.socket) and whatever FAKE stores."""
+    with fake.lock:
+        entries = list(fake.store) if stored else []
+    fds = [listener.fileno()] + [fd for _, fd in entries]
+    names = ["echod.socket"] + [name for name, _ in entries]
+    return Echod(LAUNCH, ECHOD, "--fd-store", "1000", *args,
+                 binary=sys.executable, pass_fds=fds,
+                 env={"NOTIFY_SOCKET": fake.path,
+                      "SDLAUNCH_FDS": ",".join(map(str, fds)),
+                      "SDLAUNCH_NAMES": ":".join(names)})
+
+
+def restart(d, fake):
+    """What `systemctl restart` does: ExecStop's SIGUSR2, then SIGTERM."""
+    d.signal(signal.SIGUSR2)
+    d.wait_log(r"SIGUSR2: the next SIGTERM is a restart")
+    d.signal(signal.SIGTERM)
+    rc = d.wait()
+    d.check_sanitizers()
+    assert rc == 0, d.log()
+    return d.log()
+
+
+class Talker:
+    """A client echoing 1 KiB at a time until told to stop, then a
+    half-close; every byte is compared, and the longest wait kept."""
+
+    def __init__(self, port):
+        self.s = connect("127.0.0.1:%d" % port)
+        self.rng = random.Random(port ^ id(self))
+        self.sent = self.got = 0
+        self.bad = None
+        self.longest = 0.0
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run)
+        self.t.start()
+
+    def run(self):
+        try:
+            while not self.stop.is_set():
+                data = self.rng.randbytes(1024)
+                t0 = time.monotonic()
+                self.s.sendall(data)
+                back = recv_exact(self.s, len(data))
+                self.longest = max(self.longest, time.monotonic() - t0)
+                self.sent += len(data)
+                self.got += len(back)
+                if back != data:
+                    self.bad = "mismatch after %d bytes" % self.got
+                    return
+                time.sleep(0.005)
+            self.s.shutdown(socket.SHUT_WR)
+            if self.s.recv(1) != b"":
+                self.bad = "bytes after the last echo"
+        except OSError as e:
+            self.bad = "%s after %d bytes" % (e, self.got)
+        finally:
+            self.s.close()
+
+    def finish(self):
+        self.stop.set()
+        self.t.join(WAIT)
+        return self.bad
+
+
+def listening():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(128)
+    return s, s.getsockname()[1]
+
+
+def test_restart_keeps_every_connection_and_every_byte():
+    fake = FakeSystemd()
+    lsock, port = listening()
+    talkers = []
+    try:
+        d = start(fake, lsock, "--workers", "2")
+        talkers = [Talker(port) for _ in range(40)]
+        time.sleep(0.3)
+        pauses = []
+        for round_ in range(3):
+            t0 = time.monotonic()
+            log = restart(d, fake)
+            assert "handed 40 connections to systemd's store" in log, log
+            names = fake.names()
+            assert sum(n.startswith("echod-conn.") for n in names) == 40
+            assert sum(n.startswith("echod-done.") for n in names) == 1
+            d = start(fake, lsock, "--workers", "2")
+            d.wait_log(r"took back 40 connections")
+            pauses.append(time.monotonic() - t0)
+            # systemd was told to forget them all (and what marked them).
+            deadline = time.monotonic() + WAIT
+            while fake.names() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert fake.names() == [], fake.names()
+            time.sleep(0.3)
+        bad = [t.finish() for t in talkers]
+        assert bad == [None] * 40, bad
+        total = sum(t.got for t in talkers)
+        print("# 3 restarts with 40 clients echoing 1 KiB each: %d bytes "
+              "back, exact; restart to serving again %.2f-%.2f s; the "
+              "longest a client waited for an echo %.2f s"
+              % (total, min(pauses), max(pauses),
+                 max(t.longest for t in talkers)))
+        d.stop()
+    finally:
+        for t in talkers:
+            t.stop.set()
+        fake.close()
+        lsock.close()
+
+
+# The old echod died after handing connections over but before marking
+# the handover whole: the new one must not serve them (whatever they had
+# read may be lost), only close them and clear the store.
+def test_an_unfinished_handover_is_closed_not_served():
+    fake = FakeSystemd()
+    lsock, port = listening()
+    try:
+        d = start(fake, lsock)
+        clients = [connect("127.0.0.1:%d" % port) for _ in range(5)]
+        for c in clients:
+            c.sendall(b"x")
+            assert recv_exact(c, 1) == b"x"
+        restart(d, fake)
+        fake.drop("echod-done.")
+        d = start(fake, lsock)
+        d.wait_log(r"closed 5 connections from systemd's store that were "
+                   r"not a whole handover")
+        for c in clients:
+            c.settimeout(WAIT)
+            try:
+                c.sendall(b"y")
+                assert c.recv(1) == b""         # EOF, never an echo
+            except ConnectionResetError:
+                pass                            # or a reset
+            c.close()
+        assert "took back" not in d.log()
+        deadline = time.monotonic() + WAIT
+        while fake.names() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert fake.names() == []
+        d.stop()
+    finally:
+        fake.close()
+        lsock.close()
+
+
+# Without SIGUSR2 a SIGTERM is a stop: connections drain as always and
+# nothing reaches the store.
+def test_sigterm_alone_drains_and_stores_nothing():
+    fake = FakeSystemd()
+    lsock, port = listening()
+    try:
+        d = start(fake, lsock)
+        c = connect("127.0.0.1:%d" % port)
+        c.sendall(b"before")
+        assert recv_exact(c, 6) == b"before"
+        d.signal(signal.SIGTERM)
+        d.wait_log(r"draining 1 connections")
+        c.sendall(b"during")
+        assert recv_exact(c, 6) == b"during"
+        c.shutdown(socket.SHUT_WR)
+        assert c.recv(1) == b""
+        c.close()
+        assert d.wait() == 0
+        assert fake.names() == []
+        assert "FDSTORE=1" not in "".join(fake.messages)
+    finally:
+        fake.close()
+        lsock.close()
+
+
+# A client that stopped reading cannot have its echo written out: it is
+# closed at --drain-timeout, and the others still move.
+def test_a_client_that_does_not_read_is_closed_the_rest_survive():
+    fake = FakeSystemd()
+    lsock, port = listening()
+    talkers = []
+    try:
+        d = start(fake, lsock, "--drain-timeout", "1",
+                  "--buffer-limit", "64K")
+        stuck = connect("127.0.0.1:%d" % port, rcvbuf=4096)
+        stuck.setblocking(False)
+        sent = 0
+        try:
+            while sent < 8 << 20:
+                sent += stuck.send(b"z" * 65536)
+        except BlockingIOError:
+            pass
+        talkers = [Talker(port) for _ in range(5)]
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        log = restart(d, fake)
+        took = time.monotonic() - t0
+        assert "handed 5 connections" in log, log
+        assert 0.8 < took < 5, took
+        d = start(fake, lsock)
+        d.wait_log(r"took back 5 connections")
+        time.sleep(0.3)
+        bad = [t.finish() for t in talkers]
+        assert bad == [None] * 5, bad
+        print("# restart with a client that does not read: it was closed "
+              "after --drain-timeout 1 (the old echod took %.2f s), the "
+              "5 others kept their connection and every byte" % took)
+        stuck.close()
+        d.stop()
+    finally:
+        for t in talkers:
+            t.stop.set()
+        fake.close()
+        lsock.close()
+
+
+# The client a PROXY header named survives the handover: the next echod's
+# ACL judges it, not the balancer the socket comes from (127.0.0.1).
+def test_the_proxy_header_client_survives_a_restart():
+    from test_proxy import v2
+    fake = FakeSystemd()
+    lsock, port = listening()
+    proxy = ("--proxy-protocol", "--proxy-from", "127.0.0.1",
+             "--log-level", "debug")
+    try:
+        d = start(fake, lsock, *proxy)
+        keep = connect("127.0.0.1:%d" % port)
+        keep.sendall(v2("198.51.100.1") + b"k")
+        gone = connect("127.0.0.1:%d" % port)
+        gone.sendall(v2("192.0.2.7") + b"g")
+        assert recv_exact(keep, 1) == b"k"
+        assert recv_exact(gone, 1) == b"g"
+        restart(d, fake)
+        names = fake.names()
+        assert "echod-conn.%s.4-c6336401%04x" % (
+            names[0].split(".")[1], 40000) in names, names
+        # The next echod denies 192.0.2.0/24: only the header says that
+        # is where the second client is.
+        d = start(fake, lsock, *proxy, "--deny", "192.0.2.0/24")
+        d.wait_log(r"took back 2 connections")
+        d.wait_log(r"refused 192\.0\.2\.7:40000: denied by --allow/--deny")
+        keep.sendall(b"after")
+        assert recv_exact(keep, 5) == b"after"
+        gone.settimeout(WAIT)
+        try:
+            gone.sendall(b"x")
+            assert gone.recv(1) == b""
+        except ConnectionResetError:
+            pass
+        # And again: the restored one keeps its client for the next.
+        restart(d, fake)
+        assert any(n.endswith(".4-c6336401%04x" % 40000)
+                   for n in fake.names()), fake.names()
+        keep.close()
+        gone.close()
+    finally:
+        fake.close()
+        lsock.close()
