@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 
 struct fdstore {
 	int			fd;
+	atomic_int		stalled;	/* a send timed out */
 	struct sockaddr_un	sun;
 	socklen_t		sunlen;
 };
@@ -94,9 +96,20 @@ send_msg(struct fdstore *fs, const char *text, int fd)
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 	}
-	while (sendmsg(fs->fd, &msg, MSG_NOSIGNAL) == -1)
+	/* One timeout is enough: a restart must not wait it per fd. */
+	if (atomic_load(&fs->stalled)) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	while (sendmsg(fs->fd, &msg, MSG_NOSIGNAL) == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			atomic_store(&fs->stalled, 1);
+			errno = ETIMEDOUT;
+			return -1;
+		}
 		if (errno != EINTR)
 			return -1;
+	}
 	return 0;
 }
 

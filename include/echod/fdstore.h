@@ -3,8 +3,9 @@
  * FDNAME=, FDSTOREREMOVE=1), spoken over NOTIFY_SOCKET with our own
  * socket.  A restart hands connections to it one by one (any worker may
  * call fdstore_put(): one sendmsg each), and the next echod removes what
- * it took back.  Blocking with a deadline: it runs only while echod
- * starts or stops, never while it serves.
+ * it took back.  Blocking with a deadline (5 s, once: after a timeout
+ * every send fails at once): it runs only while echod starts or stops,
+ * never while it serves.
  */
 #ifndef ECHOD_FDSTORE_H
 #define ECHOD_FDSTORE_H

@@ -13,7 +13,8 @@ import tempfile
 import threading
 import time
 
-from echodtest import ECHOD, WAIT, Echod, connect, recv_exact
+from echodtest import (ECHOD, WAIT, Echod, connect, recv_exact,
+                       wait_until)
 
 LAUNCH = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                       "sdlaunch.py")
@@ -24,7 +25,10 @@ class FakeSystemd:
     thread: FDSTORE=1 keeps the fds under FDNAME, FDSTOREREMOVE=1 closes
     every fd of that name, BARRIER=1 closes the fd it came with."""
 
-    def __init__(self):
+    def __init__(self, stalled=False):
+        self.stalled = threading.Event()
+        if stalled:
+            self.stalled.set()
         self.dir = tempfile.mkdtemp(prefix="echod-fakesd-")
         self.path = os.path.join(self.dir, "notify")
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -40,6 +44,9 @@ class FakeSystemd:
     def run(self):
         space = socket.CMSG_SPACE(253 * 4)
         while not self.done.is_set():
+            if self.stalled.is_set():   # PID 1 busy: reads nothing
+                time.sleep(0.05)
+                continue
             try:
                 msg, anc, _, _ = self.sock.recvmsg(4096, space)
             except socket.timeout:
@@ -349,6 +356,51 @@ def test_the_proxy_header_client_survives_a_restart():
                    for n in fake.names()), fake.names()
         keep.close()
         gone.close()
+    finally:
+        fake.close()
+        lsock.close()
+
+
+# systemd stops reading its notify socket mid-handover (PID 1 busy or
+# hung): the restart must not wait a timeout per connection.  After one
+# the rest drain as on a stop, and what went out unmarked is closed by
+# the next echod.
+def test_a_stalled_systemd_costs_one_timeout_not_one_per_connection():
+    fake = FakeSystemd()
+    lsock, port = listening()
+    try:
+        d = start(fake, lsock, "--drain-timeout", "1")
+        clients = [connect("127.0.0.1:%d" % port) for _ in range(700)]
+        for c in clients[:3]:
+            c.sendall(b"s")
+            assert recv_exact(c, 1) == b"s"
+        d.wait_log(r"started \(")
+        fake.stalled.set()
+        t0 = time.monotonic()
+        d.signal(signal.SIGUSR2)
+        d.wait_log(r"SIGUSR2: the next SIGTERM is a restart")
+        d.signal(signal.SIGTERM)
+        rc = d.wait(30)
+        took = time.monotonic() - t0
+        log = d.log()
+        assert rc == 0, log
+        assert "cannot hand connection" in log, log
+        assert "cannot mark the handover" in log, log
+        assert took < 12, took
+        fake.stalled.clear()
+        wait_until(lambda: len(fake.names()) > 0, what="the queue read")
+        time.sleep(0.3)
+        d = start(fake, lsock)
+        d.wait_log(r"closed \d+ connections from systemd's store that "
+                   r"were not a whole handover")
+        assert "took back" not in d.log()
+        print("# systemd stalled during a handover of 700: the old echod "
+              "exited 0 after %.1f s (one 5 s send timeout, the 1 s drain "
+              "running meanwhile); the next closed what had gone out "
+              "unmarked" % took)
+        for c in clients:
+            c.close()
+        d.stop()
     finally:
         fake.close()
         lsock.close()
