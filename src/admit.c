@@ -239,14 +239,18 @@ refuse(struct echod *ed, int fd, const struct sockaddr *sa, socklen_t len,
 	}
 }
 
+#define ADMIT_COUNTED	0x1	/* its --max-conns slot is taken */
+#define ADMIT_PROXIED	0x2	/* SA is what its PROXY header named */
+#define ADMIT_TLS	0x4	/* from a tls: listener */
+#define ADMIT_RESTORED	0x8	/* taken back at start: wait for room */
+
 /*
- * The client SA may come in: ACL, per-IP, then a worker.  COUNTED: its
- * --max-conns slot is taken already; PROXIED: SA is what its PROXY header
- * named, which the worker keeps for a restart.
+ * The client SA may come in: ACL, per-IP, then a worker, which keeps a
+ * PROXY client for a restart.  1: a worker has it; 0: refused (closed).
  */
-static void
+static int
 admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
-    socklen_t len, int counted, int proxied, int tls)
+    socklen_t len, unsigned how)
 {
 	struct admit *a = ed->admit;
 	struct perip_entry *ip = NULL;
@@ -274,16 +278,20 @@ admit_client(struct echod *ed, int fd, const struct sockaddr *sa,
 		refuse(ed, fd, sa, len, &a->refused_per_ip, why);
 		goto refused;
 	}
-	if (!counted)
+	if (!(how & ADMIT_COUNTED))
 		take_slot(ed);
-	if (worker_hand(ed, fd, ip, tls, proxied ? sa : NULL, len) == -1) {
+	if (worker_hand(ed, fd, ip, (how & ADMIT_TLS) != 0,
+	    (how & ADMIT_PROXIED) ? sa : NULL, len,
+	    (how & ADMIT_RESTORED) != 0) == -1) {	/* it closed FD */
 		perip_release(ip);
 		admit_give_back(ed);
+		return 0;
 	}
-	return;
+	return 1;
 refused:
-	if (counted)
+	if (how & ADMIT_COUNTED)
 		admit_give_back(ed);
+	return 0;
 }
 
 /* May the socket peer SA send a PROXY header (--proxy-from)? */
@@ -305,7 +313,7 @@ admit_echo(struct echod *ed, int fd, const struct sockaddr *sa,
 
 	accepted(a);
 	if (!cfg->proxy_protocol) {
-		admit_client(ed, fd, sa, len, 0, 0, tls);
+		(void)admit_client(ed, fd, sa, len, tls ? ADMIT_TLS : 0);
 		return 0;
 	}
 	if (!proxy_trusted(cfg, sa)) {
@@ -330,14 +338,16 @@ void
 admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
     socklen_t len, int tls)
 {
-	admit_client(ed, fd, sa, len, 1, 1, tls);
+	(void)admit_client(ed, fd, sa, len, ADMIT_COUNTED | ADMIT_PROXIED |
+	    (tls ? ADMIT_TLS : 0));
 }
 
-void
+int
 admit_restored(struct echod *ed, int fd, const struct sockaddr *sa,
     socklen_t len, int proxied)
 {
-	admit_client(ed, fd, sa, len, 0, proxied, 0);
+	return admit_client(ed, fd, sa, len, ADMIT_RESTORED |
+	    (proxied ? ADMIT_PROXIED : 0));
 }
 
 int

@@ -54,6 +54,7 @@
 #include "echod/echod.h"
 #include "echod/fdname.h"
 #include "echod/fdstore.h"
+#include "echod/parcel.h"
 #include "echod/log.h"
 #include "echod/perip.h"
 #include "echod/tls.h"
@@ -140,8 +141,10 @@ conn_free_bev(struct conn *c)
 		event_free(c->wait);
 		c->wait = NULL;
 	}
-	if (c->bev == NULL)		/* not made yet: the fd is ours */
-		close(c->fd);
+	if (c->bev == NULL) {		/* not made yet: the fd is ours */
+		if (c->fd != -1)
+			close(c->fd);
+	}
 	else if (c->flags & CONN_TLS)
 		tls_close(c->bev, !(c->flags & (CONN_BROKEN | CONN_HANDSHAKE)));
 	else
@@ -158,6 +161,8 @@ conn_close(struct conn *c, const char *why)
 	WSTAT_ADD(w, closed, 1);
 	log_debug("connection %llu closed: %s", (unsigned long long)c->id,
 	    why);
+	if (c->flags & CONN_HANDOVER)	/* never got there: room back */
+		atomic_fetch_sub(&w->ed->handover_room, 1);
 	LIST_REMOVE(c, entry);
 	/* What it still held goes with it (conn_free_bev() removes the
 	 * callback that would count it again). */
@@ -935,43 +940,91 @@ failed:
 	worker_conn_gone(w);
 }
 
+/* Room for one more connection in W's list for systemd.  0, or -1. */
+static int
+conn_handed_grow(struct worker *w)
+{
+	struct parcel_client *clients;
+	size_t cap = w->handed_cap ? 2 * w->handed_cap : 64;
+	int *fds;
+
+	if (w->nhanded < w->handed_cap)
+		return 0;
+	if ((fds = reallocarray(w->handed_fds, cap, sizeof(*fds))) == NULL)
+		return -1;
+	w->handed_fds = fds;
+	clients = reallocarray(w->handed_clients, cap, sizeof(*clients));
+	if (clients == NULL)
+		return -1;
+	w->handed_clients = clients;
+	w->handed_cap = cap;
+	return 0;
+}
+
 /*
- * Restart: C has echoed all it read and reads no more.  systemd gets a
- * copy of its socket under a name that says which handover it belongs to
- * (and the PROXY address, if any), then ours is closed: the connection
- * stays open in systemd's copy, with whatever the client sent since in
- * the kernel's buffer for the next echod.  If systemd cannot take it, it
- * is served on and drains as on a stop.
+ * Restart: C has echoed all it read and reads no more.  Its socket (and
+ * the client its PROXY header named) joins the worker's list for
+ * systemd; the connection is forgotten, the socket stays open until
+ * conn_handover_finish() has put it in a parcel.  Whatever the client
+ * sends meanwhile waits in the kernel for the next echod.
  */
 static void
 conn_hand(struct conn *c)
 {
-	static struct log_limit ll;
-	struct echod *ed = c->w->ed;
-	char name[FDNAME_MAX];
+	struct worker *w = c->w;
+	struct parcel_client *pc;
 
-	/* A PROXY client that is not IP (AF_UNIX) has no name to keep. */
-	if (!(c->flags & CONN_PROXIED) || fdname_conn(name, ed->handover_gen,
-	    (struct sockaddr *)&c->client[0], sizeof(c->client[0])) == -1)
-		(void)fdname_conn(name, ed->handover_gen, NULL, 0);
-	if (fdstore_put(ed->fdstore, c->fd, name) == -1) {
-		log_limited(&ll, LOG_LEVEL_WARN, "cannot hand connection %llu "
-		    "to systemd's store (%s); serving it until the drain "
-		    "ends instead", (unsigned long long)c->id,
-		    strerror(errno));
-		atomic_fetch_sub(&ed->handover_room, 1);
-		c->flags &= ~CONN_HANDOVER;
-		if (c->bev != NULL) {
-			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-			bufferevent_setcb(c->bev, conn_read_cb, NULL,
-			    conn_event_cb, c);
-			if (bufferevent_enable(c->bev, EV_READ) == -1)
-				conn_out_of_memory(c);
-		}
+	if (conn_handed_grow(w) == -1) {
+		log_limited(&oom_ll, LOG_LEVEL_WARN, "connection %llu: out of "
+		    "memory to hand it over; closed it",
+		    (unsigned long long)c->id);
+		WSTAT_ADD(w, err_oom, 1);
+		c->flags |= CONN_BROKEN;
+		conn_close(c, "out of memory");
 		return;
 	}
-	atomic_fetch_add(&ed->handed, 1);
-	conn_close(c, "handed to systemd's store");
+	pc = &w->handed_clients[w->nhanded];
+	memset(pc, 0, sizeof(*pc));
+	if (c->flags & CONN_PROXIED) {
+		pc->sa = c->client[0];
+		pc->len = sizeof(pc->sa);
+	}
+	w->handed_fds[w->nhanded++] = c->fd;
+	/* Its events leave the loop; the socket is not closed with it. */
+	if (c->bev != NULL)
+		(void)bufferevent_setfd(c->bev, -1);
+	c->fd = -1;
+	c->flags &= ~CONN_HANDOVER;
+	conn_close(c, "handed over");
+}
+
+void
+conn_handover_finish(struct worker *w)
+{
+	static struct log_limit ll;
+	struct echod *ed = w->ed;
+	char name[FDNAME_MAX];
+	size_t i, stored = 0;
+
+	if (w->nhanded == 0)
+		return;
+	fdname_parcel(name, ed->handover_gen);
+	if (ed->fdstore != NULL)
+		stored = fdstore_put_conns(ed->fdstore, name, w->handed_fds,
+		    w->handed_clients, w->nhanded);
+	if (stored < w->nhanded)
+		log_limited(&ll, LOG_LEVEL_WARN, "worker %u: systemd took %zu "
+		    "of %zu connections handed over (%s); the rest are closed",
+		    w->id, stored, w->nhanded, strerror(errno));
+	/* systemd's copies live on; a closed one's client sees it end. */
+	for (i = 0; i < w->nhanded; i++)
+		close(w->handed_fds[i]);
+	atomic_fetch_add(&ed->handed, stored);
+	free(w->handed_fds);
+	free(w->handed_clients);
+	w->handed_fds = NULL;
+	w->handed_clients = NULL;
+	w->nhanded = w->handed_cap = 0;
 }
 
 /* Restart: C stops reading; it is handed over once its echo is out. */

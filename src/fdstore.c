@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "echod/fdname.h"
 #include "echod/fdstore.h"
+#include "echod/parcel.h"
 #include "echod/sdproto.h"
 
 /* A stalled systemd must not hold a restart for ever. */
@@ -67,6 +69,12 @@ fdstore_close(struct fdstore *fs)
 		return;
 	close(fs->fd);
 	free(fs);
+}
+
+void
+fdstore_retry(struct fdstore *fs)
+{
+	atomic_store(&fs->stalled, 0);
 }
 
 /* TEXT, with FD (if not -1) attached. */
@@ -123,6 +131,117 @@ fdstore_put(struct fdstore *fs, int fd, const char *name)
 }
 
 /* An eventfd: the cheapest descriptor that is none of the others. */
+/*
+ * A parcel being filled: IN, ours, to send connections into; OUT, for
+ * systemd, whose queue holds them.  Linux caps a socket's send buffer at
+ * net.core.wmem_max (212992, doubled) without CAP_NET_ADMIN: about 70
+ * full messages, 17,000 connections, then the next parcel.
+ */
+struct parcel_pair {
+	int	in, out;
+};
+
+static int
+parcel_open(struct parcel_pair *p)
+{
+	int sv[2], size = 4 << 20;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return -1;
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	p->in = sv[0];
+	p->out = sv[1];
+	return 0;
+}
+
+/* N (at most PARCEL_FDS_MAX) connections into P, whole or not at all.
+ * 0, or -1 with errno (EAGAIN: P is full). */
+static int
+parcel_send(struct parcel_pair *p, const int *fds,
+    const struct parcel_client *c, size_t n)
+{
+	uint8_t buf[PARCEL_MSG_MAX];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * PARCEL_FDS_MAX)];
+	} control;
+	struct iovec iov = { buf, parcel_encode(buf, c, n) };
+	struct msghdr msg;
+	struct cmsghdr *cmsg;
+	ssize_t sent;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&control, 0, sizeof(control));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+	cmsg = CMSG_FIRSTHDR(&msg);
+	cmsg->cmsg_level = SOL_SOCKET;
+	cmsg->cmsg_type = SCM_RIGHTS;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(int) * n);
+	memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * n);
+	/* One buffer of at most 5 KiB: Linux sends it whole or not. */
+	while ((sent = sendmsg(p->in, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) ==
+	    -1 && errno == EINTR)
+		;
+	if (sent == -1)
+		return -1;
+	if ((size_t)sent != iov.iov_len) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* Close our end of P, hand systemd the other (it must not watch it:
+ * FDPOLL=0), close ours of that.  0, or -1 with errno. */
+static int
+parcel_store(struct fdstore *fs, struct parcel_pair *p, const char *name)
+{
+	char text[FDNAME_MAX + 48];
+	int rc;
+
+	close(p->in);
+	snprintf(text, sizeof(text), "FDSTORE=1\nFDNAME=%s\nFDPOLL=0", name);
+	rc = send_msg(fs, text, p->out);
+	close(p->out);
+	p->in = p->out = -1;
+	return rc;
+}
+
+size_t
+fdstore_put_conns(struct fdstore *fs, const char *name, const int *fds,
+    const struct parcel_client *clients, size_t n)
+{
+	struct parcel_pair p = { -1, -1 };
+	size_t done = 0, in_parcel = 0, stored = 0, k;
+
+	while (done < n) {
+		if (p.in == -1 && parcel_open(&p) == -1)
+			break;
+		k = n - done < PARCEL_FDS_MAX ? n - done : PARCEL_FDS_MAX;
+		if (parcel_send(&p, fds + done, clients + done, k) == 0) {
+			done += k;
+			in_parcel += k;
+			continue;
+		}
+		if (errno != EAGAIN || in_parcel == 0)
+			break;
+		/* Full: this one goes to systemd, the rest to a new one. */
+		if (parcel_store(fs, &p, name) == 0)
+			stored += in_parcel;
+		in_parcel = 0;
+	}
+	if (p.in != -1 && in_parcel > 0 && parcel_store(fs, &p, name) == 0)
+		stored += in_parcel;
+	else if (p.in != -1) {
+		close(p.in);
+		close(p.out);
+	}
+	return stored;
+}
+
 int
 fdstore_put_mark(struct fdstore *fs, const char *name)
 {

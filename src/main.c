@@ -75,10 +75,16 @@ start(struct echod *ed, const struct sd_listen *inherited, char *err,
 		return rc;
 	atomic_store(&ed->tls, tls);	/* server_free() frees it */
 	/* Without it a restart drains; say so only if it was asked for. */
-	if ((ed->fdstore = fdstore_open()) == NULL && errno != ENOENT &&
-	    (cfg->fd_store > 0 || inherited->nstored > 0))
-		log_warn("cannot reach systemd's file-descriptor store; a "
-		    "restart will drain connections");
+	if ((ed->fdstore = fdstore_open()) == NULL &&
+	    (cfg->fd_store > 0 || inherited->nstored > 0)) {
+		if (errno == ENOENT)
+			log_warnx("--fd-store %llu does nothing here: "
+			    "NOTIFY_SOCKET is not set (not under systemd)",
+			    (unsigned long long)cfg->fd_store);
+		else
+			log_warn("cannot reach systemd's file-descriptor "
+			    "store; a restart will drain connections");
+	}
 	if ((rc = notify_open(ed, err, errlen)) != 0 ||
 	    (rc = listener_open_all(ed, inherited, err, errlen)) != 0 ||
 	    (rc = listener_tls_check(ed, cfg, err, errlen)) != 0 ||

@@ -53,10 +53,21 @@ notify_listen_fds(struct sd_listen *out, char *err, size_t errlen)
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
-	for (i = 0; i < (size_t)out->n; i++)
-		(void)fcntl(out->fd[i], F_SETFD, FD_CLOEXEC);
-	for (i = 0; i < out->nstored; i++)
-		(void)fcntl(out->stored[i].fd, F_SETFD, FD_CLOEXEC);
+	/* Checked now, before echod opens anything that could take the
+	 * number of one that is missing (and be closed as "stored"). */
+	for (i = 0; i < (size_t)out->n + out->nstored; i++) {
+		int fd = i < (size_t)out->n ? out->fd[i] :
+		    out->stored[i - (size_t)out->n].fd;
+
+		if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+			snprintf(err, errlen, "LISTEN_FDS says descriptor %d "
+			    "was passed, but it is not open: %s", fd,
+			    strerror(errno));
+			sdproto_listen_free(out);
+			out->n = 0;
+			return EX_CONFIG;
+		}
+	}
 	return 0;
 }
 

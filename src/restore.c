@@ -1,6 +1,7 @@
 /*
  * restore.c: connections handed over by the echod before this one (see
- * restore.h).
+ * restore.h).  They come in parcels (parcel.h): Unix sockets whose queues
+ * hold them, a few per handover.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -14,8 +15,17 @@
 #include "echod/fdname.h"
 #include "echod/fdstore.h"
 #include "echod/log.h"
+#include "echod/parcel.h"
 #include "echod/restore.h"
 #include "echod/sdproto.h"
+
+struct restore_counts {
+	size_t	served;		/* admitted, to a worker */
+	size_t	refused;	/* by the ACL or a limit, as if new */
+	size_t	gone;		/* the client left during the restart */
+	size_t	unfinished;	/* from a handover never marked whole */
+	size_t	broken;		/* not what echod writes, or cut short */
+};
 
 /* Was handover GEN marked whole? */
 static int
@@ -34,7 +44,7 @@ marked(const struct sd_listen *sl, uint64_t gen)
 static int
 connected(int fd, struct sockaddr_storage *sa, socklen_t *len)
 {
-	int type = 0, listening = 1;
+	int type = 0, listening = 1, fl;
 	socklen_t tlen = sizeof(type), llen = sizeof(listening);
 
 	*len = sizeof(*sa);
@@ -47,7 +57,8 @@ connected(int fd, struct sockaddr_storage *sa, socklen_t *len)
 	if (sa->ss_family != AF_INET && sa->ss_family != AF_INET6 &&
 	    sa->ss_family != AF_UNIX)
 		return 0;
-	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) != -1;
+	return (fl = fcntl(fd, F_GETFL)) != -1 &&
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) != -1;
 }
 
 static int
@@ -62,13 +73,13 @@ forget_all(struct echod *ed, const struct sd_listen *sl)
 {
 	const char **names;
 	size_t i, n = 0, failed = 0;
+	int barrier = 0;
 
 	if (ed->fdstore == NULL || sl->nstored == 0)
 		return;
 	if ((names = calloc(sl->nstored, sizeof(*names))) == NULL) {
-		log_warnx("out of memory to remove %zu connections from "
-		    "systemd's store; it keeps them until echod stops",
-		    sl->nstored);
+		log_warnx("out of memory to remove what systemd's store holds "
+		    "for echod; it keeps it until echod stops");
 		return;
 	}
 	for (i = 0; i < sl->nstored; i++)
@@ -81,45 +92,139 @@ forget_all(struct echod *ed, const struct sd_listen *sl)
 		failed += fdstore_remove(ed->fdstore, names[i]) == -1;
 	}
 	free(names);
-	if (failed > 0 || fdstore_barrier(ed->fdstore) == -1)
-		log_warn("cannot remove %zu of %zu names from systemd's store; "
-		    "a crash now would hand those connections to the next "
-		    "echod", failed ? failed : n, n);
+	if (failed == 0)
+		barrier = fdstore_barrier(ed->fdstore);
+	if (failed > 0 || barrier == -1)
+		log_warn("cannot %s systemd's store: it keeps a copy of "
+		    "connections taken back (they do not close until echod "
+		    "stops), and a crash now would hand them on again",
+		    failed ? "remove names from" : "hear back from");
+}
+
+/* One connection from a parcel; CLIENT: its PROXY header's, if any. */
+static void
+restore_one(struct echod *ed, int fd, const struct parcel_client *client,
+    struct restore_counts *n)
+{
+	struct sockaddr_storage peer;
+	socklen_t len;
+	int admitted;
+
+	if (!connected(fd, &peer, &len)) {
+		close(fd);
+		n->gone++;
+		return;
+	}
+	if (client->len > 0)
+		admitted = admit_restored(ed, fd, (const struct sockaddr *)
+		    &client->sa, client->len, 1);
+	else
+		admitted = admit_restored(ed, fd, (struct sockaddr *)&peer,
+		    len, 0);
+	if (admitted)
+		n->served++;
+	else
+		n->refused++;
+}
+
+/* The descriptors of MSG, into FDS (PARCEL_FDS_MAX); how many. */
+static size_t
+received_fds(struct msghdr *msg, int *fds)
+{
+	struct cmsghdr *cmsg;
+	size_t n = 0, k;
+
+	for (cmsg = CMSG_FIRSTHDR(msg); cmsg != NULL;
+	    cmsg = CMSG_NXTHDR(msg, cmsg)) {
+		if (cmsg->cmsg_level != SOL_SOCKET ||
+		    cmsg->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k > PARCEL_FDS_MAX - n)
+			k = PARCEL_FDS_MAX - n;
+		memcpy(fds + n, CMSG_DATA(cmsg), k * sizeof(int));
+		n += k;
+	}
+	return n;
+}
+
+/*
+ * Every message queued in parcel P, to its end (the old echod closed its
+ * side).  SERVE: the handover was whole; otherwise each is closed.
+ */
+static void
+restore_parcel(struct echod *ed, int p, int serve, struct restore_counts *n)
+{
+	uint8_t buf[PARCEL_MSG_MAX + 1];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * PARCEL_FDS_MAX)];
+	} control;
+	struct parcel_client clients[PARCEL_FDS_MAX];
+	int fds[PARCEL_FDS_MAX];
+	struct iovec iov;
+	struct msghdr msg;
+	ssize_t got;
+	size_t nfds, i;
+
+	for (;;) {
+		memset(&msg, 0, sizeof(msg));
+		iov.iov_base = buf;
+		iov.iov_len = sizeof(buf);
+		msg.msg_iov = &iov;
+		msg.msg_iovlen = 1;
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		got = recvmsg(p, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;		/* the end (or a parcel still open) */
+		nfds = received_fds(&msg, fds);
+		if ((msg.msg_flags & MSG_CTRUNC) || !serve ||
+		    parcel_decode(buf, (size_t)got, nfds, clients) == -1) {
+			for (i = 0; i < nfds; i++)
+				close(fds[i]);
+			if (serve)
+				n->broken += nfds ? nfds : 1;
+			else
+				n->unfinished += nfds;
+			continue;
+		}
+		for (i = 0; i < nfds; i++)
+			restore_one(ed, fds[i], &clients[i], n);
+	}
+	close(p);
 }
 
 void
 restore_connections(struct echod *ed, const struct sd_listen *sl)
 {
-	struct sockaddr_storage peer;
-	socklen_t len;
-	size_t i, served = 0, dropped = 0;
+	struct restore_counts n;
+	size_t i;
 
+	memset(&n, 0, sizeof(n));
 	forget_all(ed, sl);
 	for (i = 0; i < sl->nstored; i++) {
 		const struct sd_stored *st = &sl->stored[i];
-		const struct fdname *fn = &st->name;
-		int proxied = fn->client.ss_family != AF_UNSPEC;
 
-		if (fn->kind != FDNAME_CONN || !marked(sl, fn->gen) ||
-		    !connected(st->fd, &peer, &len)) {
-			dropped += fn->kind != FDNAME_DONE;
-			close(st->fd);
-			continue;
-		}
-		served++;
-		if (proxied)
-			admit_restored(ed, st->fd, (const struct sockaddr *)
-			    &fn->client, fn->clientlen, 1);
+		if (st->name.kind == FDNAME_PARCEL)
+			restore_parcel(ed, st->fd,
+			    marked(sl, st->name.gen), &n);
 		else
-			admit_restored(ed, st->fd, (struct sockaddr *)&peer,
-			    len, 0);
+			close(st->fd);		/* a mark, or broken */
 	}
-	if (served > 0)
+	if (n.served + n.refused + n.gone > 0)
 		log_info("took back %zu connections from the echod before "
-		    "this one", served);
-	if (dropped > 0)
+		    "this one (%zu refused by --allow/--deny or a limit, %zu "
+		    "whose client left during the restart)", n.served,
+		    n.refused, n.gone);
+	if (n.unfinished > 0)
+		log_warnx("closed %zu connections from a handover that never "
+		    "finished (the echod before stopped midway): they are "
+		    "not trusted", n.unfinished);
+	if (n.broken > 0)
 		log_warnx("closed %zu connections from systemd's store that "
-		    "were not a whole handover (an echod stopped while handing "
-		    "them over, or they are not connected sockets): what they "
-		    "had sent may be lost", dropped);
+		    "were not in echod's form (or more than this process may "
+		    "open)", n.broken);
 }

@@ -124,6 +124,7 @@ server_handover(struct echod *ed)
 	ed->state = ECHOD_DRAINING;
 	ed->handing_over = 1;
 	ed->handover_gen = handover_gen();
+	fdstore_retry(ed->fdstore);
 	proxy_close_all(ed);	/* not clients yet: no header, no echo */
 	open = conncount_open(&ed->conns);
 	ed->drain_from = open;
@@ -200,7 +201,7 @@ sigusr2_cb(evutil_socket_t sig, short what, void *arg)
 		log_limited(&ll, LOG_LEVEL_WARN, "SIGUSR2 (restart) ignored: "
 		    "%s; the next SIGTERM drains connections",
 		    ed->fdstore == NULL ? "no systemd file-descriptor store "
-		    "(NOTIFY_SOCKET is not set)" : "--fd-store is 0");
+		    "(NOTIFY_SOCKET is unset or unusable)" : "--fd-store is 0");
 		return;
 	}
 	ed->restart_armed = 1;

@@ -17,6 +17,7 @@
 #define _GNU_SOURCE		/* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,6 +188,8 @@ worker_main(void *arg)
 
 	if (event_base_dispatch(w->base) == -1)
 		log_error("worker %u: event loop failed", w->id);
+	/* Before "done": the mark must follow every parcel (server.c). */
+	conn_handover_finish(w);
 	atomic_store(&w->done, 1);
 	wake_main(w->ed);
 	return NULL;
@@ -287,22 +290,38 @@ worker_send(struct worker *w, int fd, struct perip_entry *ip, int tls,
 	return write(w->pipe[1], &h, sizeof(h)) == sizeof(h) ? 0 : -1;
 }
 
+/* Wait up to a second for room in W's pipe; 0 if there is. */
+static int
+worker_wait_room(struct worker *w)
+{
+	struct pollfd pfd = { w->pipe[1], POLLOUT, 0 };
+
+	return poll(&pfd, 1, 1000) == 1 ? 0 : -1;
+}
+
 int
 worker_hand(struct echod *ed, int fd, struct perip_entry *ip, int tls,
-    const struct sockaddr *client, socklen_t len)
+    const struct sockaddr *client, socklen_t len, int wait)
 {
 	static struct log_limit ll;
 	struct worker *w = &ed->workers[ed->next_worker];
 	struct sockaddr_storage *copy = NULL;
+	int saved;
 
 	ed->next_worker = (ed->next_worker + 1) % ed->nworkers;
 	if (client != NULL && len <= sizeof(*copy) &&
 	    (copy = calloc(1, sizeof(*copy))) != NULL)
 		memcpy(copy, client, len);
-	if (worker_send(w, fd, ip, tls, copy) == 0)
-		return 0;
+	for (;;) {
+		if (worker_send(w, fd, ip, tls, copy) == 0)
+			return 0;
+		if (!wait || errno != EAGAIN || worker_wait_room(w) == -1)
+			break;
+	}
+	saved = errno;
 	free(copy);
-	/* 4,096 connections queued to one worker: it is stuck, not busy. */
+	errno = saved;
+	/* 2,730 connections queued to one worker: stuck, not busy. */
 	log_limited(&ll, LOG_LEVEL_WARN,
 	    "worker %u cannot take a new connection (%s); closing it",
 	    w->id, strerror(errno));

@@ -74,9 +74,10 @@ void	admit_proxied(struct echod *ed, int fd, const struct sockaddr *sa,
  * A connection a previous echod handed over at a restart (restore.c), its
  * client SA (PROXIED: named by its PROXY header then): judged like a new
  * one (ACL, per-IP), and counted even past --max-conns, which only holds
- * new clients back; or FD is closed.
+ * new clients back; or FD is closed.  1: served; 0: refused.  Waits for
+ * room in a worker's queue (start-up only).
  */
-void	admit_restored(struct echod *ed, int fd, const struct sockaddr *sa,
+int	admit_restored(struct echod *ed, int fd, const struct sockaddr *sa,
 	    socklen_t len, int proxied);
 
 /* A connection holding a slot closed before a worker took it. */

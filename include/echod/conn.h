@@ -28,6 +28,12 @@ void	conn_close_all(struct worker *w, const char *why);
  */
 void	conn_handover_all(struct worker *w);
 
+/*
+ * The worker's loop has ended: put the connections conn_handover_all()
+ * readied in parcels for systemd (fdstore.h), and close our copies.
+ */
+void	conn_handover_finish(struct worker *w);
+
 /* How often a worker calls conn_park_quiet(), and how many calls a
  * connection must be quiet through to be parked. */
 #define CONN_PARK_SECONDS	1

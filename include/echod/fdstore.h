@@ -1,14 +1,19 @@
 /*
  * fdstore: systemd's file-descriptor store (sd_notify(3): FDSTORE=1,
- * FDNAME=, FDSTOREREMOVE=1), spoken over NOTIFY_SOCKET with our own
- * socket.  A restart hands connections to it one by one (any worker may
- * call fdstore_put(): one sendmsg each), and the next echod removes what
- * it took back.  Blocking with a deadline (5 s, once: after a timeout
- * every send fails at once): it runs only while echod starts or stops,
- * never while it serves.
+ * FDNAME=, FDPOLL=0, FDSTOREREMOVE=1), spoken over NOTIFY_SOCKET with our
+ * own socket.  A restart hands its connections over in parcels
+ * (parcel.h): each worker sends its connections into a Unix socket pair
+ * and stores one end, so systemd holds a few descriptors however many
+ * connections there are (it compares each new one with every one it
+ * holds, and passes all their names in one 128 KiB string).  The next
+ * echod removes what it took back.  Blocking with a deadline (5 s, once:
+ * after a timeout every send fails at once, until fdstore_retry()): it
+ * runs only while echod starts or stops, never while it serves.
  */
 #ifndef ECHOD_FDSTORE_H
 #define ECHOD_FDSTORE_H
+
+#include <stddef.h>
 
 struct fdstore;
 
@@ -21,6 +26,19 @@ void		 fdstore_close(struct fdstore *);
 
 /* Give systemd a copy of FD under NAME.  0, or -1 with errno. */
 int	fdstore_put(struct fdstore *, int fd, const char *name);
+
+struct parcel_client;
+
+/*
+ * Store the N connections FDS (their PROXY clients in CLIENTS) in parcels
+ * named NAME.  Returns how many went into parcels systemd took; the
+ * caller still closes every one of FDS (systemd's copies live on).
+ */
+size_t	fdstore_put_conns(struct fdstore *, const char *name, const int *fds,
+	    const struct parcel_client *clients, size_t n);
+
+/* A new handover: try again even if a send timed out before. */
+void	fdstore_retry(struct fdstore *);
 
 /* Mark handover NAME whole (fdname_done()): its last message. */
 int	fdstore_put_mark(struct fdstore *, const char *name);

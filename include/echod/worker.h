@@ -46,6 +46,8 @@ struct worker_stats {
  * timeouts (libevent allows 256 per base); beyond, plain timers. */
 #define WORKER_COMMON_TIMEOUTS	64
 
+struct parcel_client;
+
 struct worker {
 	struct echod		*ed;
 	unsigned		 id;
@@ -76,6 +78,11 @@ struct worker {
 	_Atomic uint64_t	 reload_gen;	/* the newest reload */
 	_Atomic uint64_t	 reloads_seen;	/* the newest it has applied */
 	unsigned		 cmds_sent;	/* accepting thread: sent once */
+	/* A restart: connections ready for systemd, stored as the worker's
+	 * loop ends (conn_handover_finish()). */
+	int			*handed_fds;
+	struct parcel_client	*handed_clients;
+	size_t			 nhanded, handed_cap;
 };
 
 /* Create N workers and start their threads.  0, or -1 with ERR set. */
@@ -87,11 +94,12 @@ struct perip_entry;
 /*
  * Accepting thread: give FD (counted under IP, may be NULL; TLS: from a
  * tls: listener) to the next worker.  CLIENT (may be NULL) is the address
- * its PROXY header named.  0, or -1 with FD closed (the caller gives the
- * counts back).
+ * its PROXY header named.  WAIT: if the worker's queue is full, wait for
+ * room (start-up only; the loop must not block).  0, or -1 with FD closed
+ * (the caller gives the counts back).
  */
 int	worker_hand(struct echod *ed, int fd, struct perip_entry *ip,
-	    int tls, const struct sockaddr *client, socklen_t len);
+	    int tls, const struct sockaddr *client, socklen_t len, int wait);
 
 /* Accepting thread: let connections finish / close them now; or hand
  * them to systemd's store (a restart: conn_handover_all()). */

@@ -1,14 +1,15 @@
 /*
  * Fuzz target: systemd's environment (LISTEN_FDS, LISTEN_FDNAMES,
  * WATCHDOG_USEC, NOTIFY_SOCKET) and --udp-rate, all text from outside;
- * and a restart's store names (fdname.h): one that parses as ours must
- * be exactly what fdname_conn()/fdname_done() write for what it holds.
+ * and a restart's store names (fdname.h) and parcel messages (parcel.h):
+ * what parses as ours must be exactly what echod writes for what it holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "echod/fdname.h"
+#include "echod/parcel.h"
 #include "echod/ratelimit.h"
 #include "echod/sdproto.h"
 
@@ -21,20 +22,34 @@ fuzz_fdname(const char *text)
 	struct fdname fn;
 
 	switch (fdname_parse(text, &fn)) {
-	case FDNAME_CONN:
-		if (fdname_conn(again, fn.gen, fn.client.ss_family ==
-		    AF_UNSPEC ? NULL : (struct sockaddr *)&fn.client,
-		    fn.clientlen) == -1 || strcmp(again, text) != 0)
-			abort();
+	case FDNAME_PARCEL:
+		fdname_parcel(again, fn.gen);
 		break;
 	case FDNAME_DONE:
 		fdname_done(again, fn.gen);
-		if (strcmp(again, text) != 0)
-			abort();
 		break;
 	default:
-		break;
+		return;
 	}
+	if (strcmp(again, text) != 0)
+		abort();
+}
+
+/* A parcel message that decodes must encode back to the same bytes. */
+static void
+fuzz_parcel(const uint8_t *data, size_t size)
+{
+	struct parcel_client c[PARCEL_FDS_MAX];
+	uint8_t again[PARCEL_MSG_MAX];
+	size_t nfds;
+
+	if (size < 4 || size > PARCEL_MSG_MAX)
+		return;
+	nfds = data[3];
+	if (parcel_decode(data, size, nfds, c) == 0 &&
+	    (parcel_encode(again, c, nfds) != size ||
+	    memcmp(again, data, size) != 0))
+		abort();
 }
 
 int
@@ -68,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sdproto_listen_free(&sl);
 	}
 	fuzz_fdname(text);
+	fuzz_parcel(data, size);
 	(void)sdproto_parse_watchdog(text, names, 7, &v);
 	if (sdproto_notify_addr(text, &sun, &len) == 0 &&
 	    len > sizeof(sun))

@@ -312,17 +312,18 @@ def restart():
              "-o", "cat")
     handed = re.findall(r"handed (\d+) connections to systemd", log)
     back = re.findall(r"took back (\d+) connections", log)
-    assert handed[-3:] == ["200"] * 3 and back[-3:] == ["200"] * 3, \
-        (handed, back)
+    # 200, or 201 when the newcomer was accepted before the restart.
+    assert len(handed) >= 3 and handed[-3:] == back[-3:] and \
+        all(int(n) >= 200 for n in handed[-3:]), (handed, back)
     return ("3 x systemctl restart with 200 clients in 4 KiB ping-pong "
             "(echod-load, no --reconnect): pids %s; every connection kept "
             "(%d errors, %d mismatched, %d missing bytes, %d messages); "
-            "each old echod handed 200 connections over and the next took "
+            "each old echod handed %s connections over and the next took "
             "them back; systemctl restart took %s s; the longest a client "
             "waited for an echo: %.0f ms (latency max); a new client "
             "arriving as each restart began waited %s s" % (
                 " -> ".join(map(str, pids)), r["errors"], r["mismatches"],
-                r["missing"], r["messages"],
+                r["missing"], r["messages"], "/".join(handed[-3:]),
                 ", ".join("%.2f" % t for t in took),
                 r["latency_us"]["max"] / 1000,
                 ", ".join("%.2f" % w for _, w in waited)))

@@ -83,19 +83,19 @@ START_TEST(test_stored_connections_are_apart_from_listeners)
 
 	p += sprintf(p, "echod.socket");
 	for (i = 0; i < 200; i++)
-		p += sprintf(p, ":echod-conn.00000000000000%02x", i % 3);
-	p += sprintf(p, ":echod-done.0000000000000001:echod-connx");
+		p += sprintf(p, ":echod-parcel.00000000000000%02x", i % 3);
+	p += sprintf(p, ":echod-done.0000000000000001:echod-parcelx");
 	ck_assert_int_eq(listen_env("4242", "203", names), 0);
 	ck_assert_int_eq(sl.n, 2);
 	ck_assert_str_eq(sl.names[0], "echod.socket");
 	ck_assert_int_eq(sl.fd[0], 3);
-	ck_assert_str_eq(sl.names[1], "echod-connx");	/* not ours */
+	ck_assert_str_eq(sl.names[1], "echod-parcelx");	/* not ours */
 	ck_assert_int_eq(sl.fd[1], 3 + 202);
 	ck_assert_uint_eq(sl.nstored, 201);
 	ck_assert_int_eq(sl.stored[0].fd, 4);
-	ck_assert_int_eq(sl.stored[0].name.kind, FDNAME_CONN);
+	ck_assert_int_eq(sl.stored[0].name.kind, FDNAME_PARCEL);
 	ck_assert_uint_eq(sl.stored[2].name.gen, 2);
-	ck_assert_str_eq(sl.stored[2].raw, "echod-conn.0000000000000002");
+	ck_assert_str_eq(sl.stored[2].raw, "echod-parcel.0000000000000002");
 	ck_assert_int_eq(sl.stored[200].name.kind, FDNAME_DONE);
 	ck_assert_uint_eq(sl.stored[200].name.gen, 1);
 	/* Without names nothing can be ours: 64 listeners at most. */
