@@ -1009,6 +1009,7 @@ conn_handover_finish(struct worker *w)
 	if (w->nhanded == 0)
 		return;
 	fdname_parcel(name, ed->handover_gen);
+	errno = ENOENT;
 	if (ed->fdstore != NULL)
 		stored = fdstore_put_conns(ed->fdstore, name, w->handed_fds,
 		    w->handed_clients, w->nhanded);
@@ -1041,11 +1042,11 @@ conn_handover(struct conn *c)
 		atomic_fetch_sub(&ed->handover_room, 1);
 		return;			/* the store is full: drained */
 	}
+	c->flags = (c->flags & ~CONN_PAUSED) | CONN_HANDOVER;
 	if (c->bev == NULL) {		/* silent or parked: nothing held */
 		conn_hand(c);
 		return;
 	}
-	c->flags = (c->flags & ~CONN_PAUSED) | CONN_HANDOVER;
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		conn_hand(c);

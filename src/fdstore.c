@@ -139,16 +139,36 @@ fdstore_put(struct fdstore *fs, int fd, const char *name)
  */
 struct parcel_pair {
 	int	in, out;
+	size_t	per_msg;	/* connections in one message (one skb) */
 };
 
 static int
 parcel_open(struct parcel_pair *p)
 {
 	int sv[2], size = 4 << 20;
+	socklen_t len = sizeof(size);
+	size_t room;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return -1;
 	(void)setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/*
+	 * Linux cuts a stream message at half the send buffer less 64
+	 * bytes; one cut in two would part records from their fds.  A
+	 * host with a tiny net.core.wmem_max gets smaller messages.
+	 */
+	if (getsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, &len) == -1)
+		size = 0;
+	room = size > 2 * (64 + 4) ? (size_t)size / 2 - 64 - 4 : 0;
+	p->per_msg = room / PARCEL_REC_SIZE;
+	if (p->per_msg > PARCEL_FDS_MAX)
+		p->per_msg = PARCEL_FDS_MAX;
+	if (p->per_msg == 0) {
+		close(sv[0]);
+		close(sv[1]);
+		errno = ENOBUFS;
+		return -1;
+	}
 	p->in = sv[0];
 	p->out = sv[1];
 	return 0;
@@ -214,31 +234,42 @@ size_t
 fdstore_put_conns(struct fdstore *fs, const char *name, const int *fds,
     const struct parcel_client *clients, size_t n)
 {
-	struct parcel_pair p = { -1, -1 };
+	struct parcel_pair p = { -1, -1, 0 };
 	size_t done = 0, in_parcel = 0, stored = 0, k;
+	int err = 0;
 
 	while (done < n) {
-		if (p.in == -1 && parcel_open(&p) == -1)
+		if (p.in == -1 && parcel_open(&p) == -1) {
+			err = errno;
 			break;
-		k = n - done < PARCEL_FDS_MAX ? n - done : PARCEL_FDS_MAX;
+		}
+		k = n - done < p.per_msg ? n - done : p.per_msg;
 		if (parcel_send(&p, fds + done, clients + done, k) == 0) {
 			done += k;
 			in_parcel += k;
 			continue;
 		}
-		if (errno != EAGAIN || in_parcel == 0)
+		if (errno != EAGAIN || in_parcel == 0) {
+			err = errno;
 			break;
+		}
 		/* Full: this one goes to systemd, the rest to a new one. */
 		if (parcel_store(fs, &p, name) == 0)
 			stored += in_parcel;
+		else
+			err = errno;
 		in_parcel = 0;
 	}
-	if (p.in != -1 && in_parcel > 0 && parcel_store(fs, &p, name) == 0)
-		stored += in_parcel;
-	else if (p.in != -1) {
+	if (p.in != -1 && in_parcel > 0) {
+		if (parcel_store(fs, &p, name) == 0)
+			stored += in_parcel;
+		else
+			err = errno;
+	} else if (p.in != -1) {
 		close(p.in);
 		close(p.out);
 	}
+	errno = err;
 	return stored;
 }
 

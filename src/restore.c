@@ -94,10 +94,11 @@ forget_all(struct echod *ed, const struct sd_listen *sl)
 	free(names);
 	if (failed == 0)
 		barrier = fdstore_barrier(ed->fdstore);
+	/* What stays is empty once read, but counts against the store's
+	 * FileDescriptorStoreMax= at the next restart. */
 	if (failed > 0 || barrier == -1)
-		log_warn("cannot %s systemd's store: it keeps a copy of "
-		    "connections taken back (they do not close until echod "
-		    "stops), and a crash now would hand them on again",
+		log_warn("cannot %s systemd's store: what the last restart "
+		    "left there stays until echod stops",
 		    failed ? "remove names from" : "hear back from");
 }
 
@@ -165,7 +166,7 @@ restore_parcel(struct echod *ed, int p, int serve, struct restore_counts *n)
 	struct iovec iov;
 	struct msghdr msg;
 	ssize_t got;
-	size_t nfds, i;
+	size_t nfds, sent, i;
 
 	for (;;) {
 		memset(&msg, 0, sizeof(msg));
@@ -181,18 +182,22 @@ restore_parcel(struct echod *ed, int p, int serve, struct restore_counts *n)
 		if (got <= 0)
 			break;		/* the end (or a parcel still open) */
 		nfds = received_fds(&msg, fds);
-		if ((msg.msg_flags & MSG_CTRUNC) || !serve ||
-		    parcel_decode(buf, (size_t)got, nfds, clients) == -1) {
+		/* Past our open-file limit the kernel passes only the first
+		 * ones: the records say how many were sent. */
+		sent = (msg.msg_flags & MSG_CTRUNC) && got >= 4 ? buf[3] : nfds;
+		if (!serve || sent < nfds ||
+		    parcel_decode(buf, (size_t)got, sent, clients) == -1) {
 			for (i = 0; i < nfds; i++)
 				close(fds[i]);
 			if (serve)
-				n->broken += nfds ? nfds : 1;
+				n->broken += sent > nfds ? sent : nfds;
 			else
 				n->unfinished += nfds;
 			continue;
 		}
 		for (i = 0; i < nfds; i++)
 			restore_one(ed, fds[i], &clients[i], n);
+		n->broken += sent - nfds;
 	}
 	close(p);
 }

@@ -31,8 +31,9 @@ struct parcel_client;
 
 /*
  * Store the N connections FDS (their PROXY clients in CLIENTS) in parcels
- * named NAME.  Returns how many went into parcels systemd took; the
- * caller still closes every one of FDS (systemd's copies live on).
+ * named NAME.  Returns how many went into parcels systemd took (errno
+ * says why not all); the caller still closes every one of FDS (systemd's
+ * copies live on).
  */
 size_t	fdstore_put_conns(struct fdstore *, const char *name, const int *fds,
 	    const struct parcel_client *clients, size_t n);
