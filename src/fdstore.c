@@ -6,7 +6,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -24,7 +23,6 @@
 
 struct fdstore {
 	int			fd;
-	atomic_int		stalled;	/* a send timed out */
 	struct sockaddr_un	sun;
 	socklen_t		sunlen;
 };
@@ -71,12 +69,6 @@ fdstore_close(struct fdstore *fs)
 	free(fs);
 }
 
-void
-fdstore_retry(struct fdstore *fs)
-{
-	atomic_store(&fs->stalled, 0);
-}
-
 /* TEXT, with FD (if not -1) attached. */
 static int
 send_msg(struct fdstore *fs, const char *text, int fd)
@@ -104,14 +96,10 @@ send_msg(struct fdstore *fs, const char *text, int fd)
 		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 	}
-	/* One timeout is enough: a restart must not wait it per fd. */
-	if (atomic_load(&fs->stalled)) {
-		errno = ETIMEDOUT;
-		return -1;
-	}
+	/* Each send waits FDSTORE_SEND_SECONDS at most; a handover makes
+	 * few (a parcel or two per worker, in parallel, and the mark). */
 	while (sendmsg(fs->fd, &msg, MSG_NOSIGNAL) == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			atomic_store(&fs->stalled, 1);
 			errno = ETIMEDOUT;
 			return -1;
 		}

@@ -124,7 +124,6 @@ server_handover(struct echod *ed)
 	ed->state = ECHOD_DRAINING;
 	ed->handing_over = 1;
 	ed->handover_gen = handover_gen();
-	fdstore_retry(ed->fdstore);
 	proxy_close_all(ed);	/* not clients yet: no header, no echo */
 	open = conncount_open(&ed->conns);
 	ed->drain_from = open;

@@ -6,9 +6,9 @@
  * and stores one end, so systemd holds a few descriptors however many
  * connections there are (it compares each new one with every one it
  * holds, and passes all their names in one 128 KiB string).  The next
- * echod removes what it took back.  Blocking with a deadline (5 s, once:
- * after a timeout every send fails at once, until fdstore_retry()): it
- * runs only while echod starts or stops, never while it serves.
+ * echod removes what it took back.  Blocking, 5 s at most per message (a
+ * handover sends a few): it runs only while echod starts or stops, never
+ * while it serves.
  */
 #ifndef ECHOD_FDSTORE_H
 #define ECHOD_FDSTORE_H
@@ -37,9 +37,6 @@ struct parcel_client;
  */
 size_t	fdstore_put_conns(struct fdstore *, const char *name, const int *fds,
 	    const struct parcel_client *clients, size_t n);
-
-/* A new handover: try again even if a send timed out before. */
-void	fdstore_retry(struct fdstore *);
 
 /* Mark handover NAME whole (fdname_done()): its last message. */
 int	fdstore_put_mark(struct fdstore *, const char *name);
