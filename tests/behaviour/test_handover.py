@@ -14,6 +14,8 @@ import tempfile
 import threading
 import time
 
+import pytest
+
 from echodtest import (ECHOD, WAIT, Echod, connect, need_fds, recv_exact,
                        wait_until)
 
@@ -102,17 +104,33 @@ class FakeSystemd:
         self.sock.close()
 
 
+STARTED = []
+
+
+@pytest.fixture(autouse=True)
+def no_echod_left():
+    """Whatever a failing test left running is killed."""
+    yield
+    while STARTED:
+        d = STARTED.pop()
+        d.kill()
+        d.logfh.close()
+        os.unlink(d.logfile)
+
+
 def start(fake, listener, *args, stored=True):
     """echod on LISTENER (as echod.socket) and whatever FAKE stores."""
     with fake.lock:
         entries = list(fake.store) if stored else []
     fds = [listener.fileno()] + [fd for _, fd in entries]
     names = ["echod.socket"] + [name for name, _ in entries]
-    return Echod(LAUNCH, ECHOD, "--fd-store", "100000", *args,
-                 binary=sys.executable, pass_fds=fds,
-                 env={"NOTIFY_SOCKET": fake.path,
-                      "SDLAUNCH_FDS": ",".join(map(str, fds)),
-                      "SDLAUNCH_NAMES": ":".join(names)})
+    d = Echod(LAUNCH, ECHOD, "--fd-store", "100000", *args,
+              binary=sys.executable, pass_fds=fds,
+              env={"NOTIFY_SOCKET": fake.path,
+                   "SDLAUNCH_FDS": ",".join(map(str, fds)),
+                   "SDLAUNCH_NAMES": ":".join(names)})
+    STARTED.append(d)
+    return d
 
 
 def restart(d, fake):
