@@ -193,6 +193,31 @@ def listening():
     return s, s.getsockname()[1]
 
 
+def crowd(port, n):
+    """N clients, each through one echo."""
+    clients = [connect("127.0.0.1:%d" % port) for _ in range(n)]
+    echo_all(clients, b"a")
+    return clients
+
+
+def echo_all(clients, byte):
+    """BYTE to every client first, then its echo from each."""
+    for c in clients:
+        c.sendall(byte)
+    for c in clients:
+        assert recv_exact(c, 1) == byte
+
+
+def assert_ended(s):
+    """echod closed S: EOF (or a reset), never an echo."""
+    s.settimeout(WAIT)
+    try:
+        s.sendall(b"x")
+        assert s.recv(1) == b""
+    except ConnectionResetError:
+        pass
+
+
 def test_restart_keeps_every_connection_and_every_byte():
     fake = FakeSystemd()
     lsock, port = listening()
@@ -215,10 +240,7 @@ def test_restart_keeps_every_connection_and_every_byte():
             d.wait_log(r"took back 40 connections")
             pauses.append(time.monotonic() - t0)
             # systemd was told to forget them all (and what marked them).
-            deadline = time.monotonic() + WAIT
-            while fake.names() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert fake.names() == [], fake.names()
+            wait_until(lambda: fake.names() == [], what="the store emptied")
             time.sleep(0.3)
         bad = [t.finish() for t in talkers]
         assert bad == [None] * 40, bad
@@ -244,28 +266,17 @@ def test_an_unfinished_handover_is_closed_not_served():
     lsock, port = listening()
     try:
         d = start(fake, lsock)
-        clients = [connect("127.0.0.1:%d" % port) for _ in range(5)]
-        for c in clients:
-            c.sendall(b"x")
-            assert recv_exact(c, 1) == b"x"
+        clients = crowd(port, 5)
         restart(d, fake)
         fake.drop("echod-done.")
         d = start(fake, lsock)
         d.wait_log(r"closed 5 connections from a handover that never "
                    r"finished")
         for c in clients:
-            c.settimeout(WAIT)
-            try:
-                c.sendall(b"y")
-                assert c.recv(1) == b""         # EOF, never an echo
-            except ConnectionResetError:
-                pass                            # or a reset
+            assert_ended(c)
             c.close()
         assert "took back" not in d.log()
-        deadline = time.monotonic() + WAIT
-        while fake.names() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert fake.names() == []
+        wait_until(lambda: fake.names() == [], what="the store emptied")
         d.stop()
     finally:
         fake.close()
@@ -362,23 +373,13 @@ def test_the_proxy_header_client_survives_a_restart():
         d.wait_log(r"refused 192\.0\.2\.7:40000: denied by --allow/--deny")
         keep.sendall(b"after")
         assert recv_exact(keep, 5) == b"after"
-        gone.settimeout(WAIT)
-        try:
-            gone.sendall(b"x")
-            assert gone.recv(1) == b""
-        except ConnectionResetError:
-            pass
+        assert_ended(gone)
         # And again: the restored one keeps its client for the next,
         # which denies 198.51.100.0/24 and so closes it.
         restart(d, fake)
         d = start(fake, lsock, *proxy, "--deny", "198.51.100.0/24")
         d.wait_log(r"refused 198\.51\.100\.1:40000: denied")
-        keep.settimeout(WAIT)
-        try:
-            keep.sendall(b"x")
-            assert keep.recv(1) == b""
-        except ConnectionResetError:
-            pass
+        assert_ended(keep)
         d.stop()
         keep.close()
         gone.close()
@@ -396,11 +397,7 @@ def test_a_stalled_systemd_costs_one_wait_and_loses_nothing():
     lsock, port = listening()
     try:
         d = start(fake, lsock, "--workers", "2")
-        clients = [connect("127.0.0.1:%d" % port) for _ in range(700)]
-        for c in clients:
-            c.sendall(b"s")
-        for c in clients:
-            assert recv_exact(c, 1) == b"s"
+        clients = crowd(port, 700)
         fake.stalled.set()
         t0 = time.monotonic()
         log = restart(d, fake)
@@ -413,10 +410,7 @@ def test_a_stalled_systemd_costs_one_wait_and_loses_nothing():
                    what="the queue read")
         d = start(fake, lsock)
         d.wait_log(r"took back 700 connections")
-        for c in clients:
-            c.sendall(b"t")
-        for c in clients:
-            assert recv_exact(c, 1) == b"t"
+        echo_all(clients, b"t")
         print("# systemd stalled during a handover of 700: the old echod "
               "exited 0 after %.1f s (one 5 s wait); once systemd read "
               "again the next echod took all 700 back" % took)
@@ -439,11 +433,7 @@ def test_six_thousand_connections_cross_a_restart():
     clients = []
     try:
         d = start(fake, lsock, "--workers", "2")
-        clients = [connect("127.0.0.1:%d" % port) for _ in range(6000)]
-        for c in clients:
-            c.sendall(b"a")
-        for c in clients:
-            assert recv_exact(c, 1) == b"a"
+        clients = crowd(port, 6000)
         t0 = time.monotonic()
         log = restart(d, fake)
         assert "handed 6000 connections" in log, log
@@ -452,10 +442,7 @@ def test_six_thousand_connections_cross_a_restart():
         d = start(fake, lsock, "--workers", "2")
         d.wait_log(r"took back 6000 connections")
         took = time.monotonic() - t0
-        for c in clients:
-            c.sendall(b"b")
-        for c in clients:
-            assert recv_exact(c, 1) == b"b"
+        echo_all(clients, b"b")
         print("# 6000 connections across a restart in %d names (%s): "
               "%.2f s from SIGUSR2 to the next echod serving, every one "
               "echoes" % (len(names), ", ".join(sorted(set(
@@ -515,11 +502,7 @@ def test_many_workers_wait_out_a_short_stall():
     lsock, port = listening()
     try:
         d = start(fake, lsock, "--workers", "16")
-        clients = [connect("127.0.0.1:%d" % port) for _ in range(400)]
-        for c in clients:
-            c.sendall(b"s")
-        for c in clients:
-            assert recv_exact(c, 1) == b"s"
+        clients = crowd(port, 400)
         fake.stalled.set()
         threading.Timer(3.0, fake.stalled.clear).start()
         t0 = time.monotonic()
@@ -528,10 +511,7 @@ def test_many_workers_wait_out_a_short_stall():
         assert "handed 400 connections" in log, log
         d = start(fake, lsock, "--workers", "2")
         d.wait_log(r"took back 400 connections")
-        for c in clients:
-            c.sendall(b"t")
-        for c in clients:
-            assert recv_exact(c, 1) == b"t"
+        echo_all(clients, b"t")
         print("# 16 workers, systemd stalled 3 s: the old echod took "
               "%.1f s and the next took all 400 back" % took)
         for c in clients:

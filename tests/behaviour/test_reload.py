@@ -266,6 +266,14 @@ def test_config_file_errors_at_start():
 
 
 
+def served(addr):
+    """A client connected to ADDR, through one echo (so echod has it)."""
+    s = connect(addr)
+    s.sendall(b"k")
+    assert recv_exact(s, 1) == b"k"
+    return s
+
+
 def keepalive_timer(server_port, client):
     """Whether echod's end of CLIENT's connection runs a keepalive timer
     (ss -o shows its timers)."""
@@ -284,22 +292,16 @@ def test_reload_changes_keepalive_for_new_clients():
     path = conf("listen 127.0.0.1:0\nkeepalive 30\n")
     with Echod("--config", path) as d:
         port = int(d.addrs[0].rsplit(":", 1)[1])
-        before = connect(d.addrs[0])
-        before.sendall(b"1")
-        assert recv_exact(before, 1) == b"1"
+        before = served(d.addrs[0])
         assert keepalive_timer(port, before)
         rewrite(path, "listen 127.0.0.1:0\nkeepalive 0\n")
         reload(d)
-        after = connect(d.addrs[0])
-        after.sendall(b"2")
-        assert recv_exact(after, 1) == b"2"
+        after = served(d.addrs[0])
         assert not keepalive_timer(port, after)
         assert keepalive_timer(port, before)
         rewrite(path, "listen 127.0.0.1:0\nkeepalive 30\n")
         reload(d)
-        again = connect(d.addrs[0])
-        again.sendall(b"3")
-        assert recv_exact(again, 1) == b"3"
+        again = served(d.addrs[0])
         assert keepalive_timer(port, again)
         for s in (before, after, again):
             s.close()
