@@ -99,6 +99,13 @@ server_drain(struct echod *ed, int sig)
  */
 #define RESTART_ARMED_NS	(60ULL * 1000000000ULL)
 
+static int
+restart_armed(const struct echod *ed)
+{
+	return ed->restart_armed_ns != 0 &&
+	    log_now_ns() - ed->restart_armed_ns < RESTART_ARMED_NS;
+}
+
 /* A name for this handover that no earlier one had. */
 static uint64_t
 handover_gen(void)
@@ -174,8 +181,7 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	if (ed->state != ECHOD_RUNNING)
 		server_stop_now(ed, "second signal");
-	else if (sig == SIGTERM && ed->restart_armed &&
-	    log_now_ns() - ed->restart_armed_ns < RESTART_ARMED_NS)
+	else if (sig == SIGTERM && restart_armed(ed))
 		server_handover(ed);
 	else
 		server_drain(ed, (int)sig);
@@ -193,8 +199,7 @@ sigusr2_cb(evutil_socket_t sig, short what, void *arg)
 
 	(void)sig;
 	(void)what;
-	if (ed->state != ECHOD_RUNNING || (ed->restart_armed &&
-	    log_now_ns() - ed->restart_armed_ns < RESTART_ARMED_NS))
+	if (ed->state != ECHOD_RUNNING || restart_armed(ed))
 		return;
 	if (ed->cfg->fd_store == 0 || ed->fdstore == NULL) {
 		log_limited(&ll, LOG_LEVEL_WARN, "SIGUSR2 (restart) ignored: "
@@ -203,7 +208,6 @@ sigusr2_cb(evutil_socket_t sig, short what, void *arg)
 		    "(NOTIFY_SOCKET is unset or unusable)" : "--fd-store is 0");
 		return;
 	}
-	ed->restart_armed = 1;
 	ed->restart_armed_ns = log_now_ns();
 	log_info("SIGUSR2: the next SIGTERM is a restart: up to --fd-store "
 	    "%llu connections go to systemd's store",

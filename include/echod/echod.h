@@ -105,8 +105,7 @@ struct echod {
 	 * the accepting thread before the workers are told; they count.
 	 */
 	struct fdstore		*fdstore;	/* NULL: no store */
-	int			 restart_armed;	/* SIGUSR2 seen, */
-	uint64_t		 restart_armed_ns; /* then (monotonic) */
+	uint64_t		 restart_armed_ns; /* SIGUSR2 seen, 0: not */
 	int			 handing_over;
 	uint64_t		 handover_gen;	/* fdname.h's GEN */
 	_Atomic uint64_t	 handover_room;	/* taken of --fd-store */
